@@ -1,0 +1,4 @@
+# src/core/module.mk - the always-on core: no knowledge of drivers, rules or
+# protocols.  Depends on libc and libyaml only.
+NANO_SRCS-1 += src/core/err.c src/core/mem.c src/core/buf.c src/core/time.c
+NANO_LIBS-1 += -lyaml
