@@ -2,5 +2,6 @@
 # protocols.  Depends on libc and libyaml only.
 NANO_SRCS-1 += src/core/err.c src/core/mem.c src/core/buf.c src/core/time.c \
                src/core/loop_epoll.c src/core/json.c \
-               src/core/value.c src/core/msg.c src/core/topic.c src/core/bus.c
+               src/core/value.c src/core/msg.c src/core/topic.c src/core/bus.c \
+               src/core/log.c src/core/metrics.c src/core/state.c
 NANO_LIBS-1 += -lyaml -lpthread
