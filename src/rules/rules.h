@@ -257,6 +257,13 @@ void nano_rule_get_status(const struct nano_rule_state *st,
  * For tests and benchmarks: no state machine, no actions.  Allocates nothing. */
 double nano_rule_eval(struct nano_rule_state *st, uint64_t now_ns);
 
+/* Format what action i of a list (0 action, 1 on_clear, 2 safe) would do
+ * now, without doing it: "led_pin HIGH", "alerts/boiler {\"value\":80.2}",
+ * the text of a log, "http://hub/x {...}".  Returns NANO_OK, -ENOENT (no
+ * such action) or -ENOSPC.  Allocates nothing. */
+int nano_rule_preview(struct nano_rule_state *st, unsigned list, unsigned i,
+                      uint64_t now_ns, char *out, size_t cap);
+
 /* ---- JSON views ---------------------------------------------------------- */
 
 /* {"phase":..,"since_ms_ago":..,"fires":..,...} for status listings. */

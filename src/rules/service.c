@@ -478,6 +478,56 @@ run_list(struct nano_rule_state *st, enum rlist which,
     }
 }
 
+int
+nano_rule_preview(struct nano_rule_state *st, unsigned list, unsigned i,
+                  uint64_t now_ns, char *out, size_t cap)
+{
+    const struct nano_rule *r = st->r;
+    const struct ract *a;
+    struct rout o = { out, 0, cap, false };
+    char tmp[NANO_RULE_OUT_MAX];
+    struct rout t = { tmp, 0, sizeof tmp, false };
+    double lv;
+
+    if (cap == 0)
+        return -ENOSPC;
+    out[0] = '\0';
+    if (list > L_SAFE || i >= r->act_n[list])
+        return -ENOENT;
+    a = &r->acts[r->act_first[list] + i];
+    rules__advance(st, now_ns);
+    if (r->uses_wall)
+        read_wall(st, NULL);
+    switch (a->kind) {
+    case A_GPIO_SET:
+        lv = rules__vm_run(r, &r->progs[a->prog], st, NULL);
+        rules__out_put(&o, r->pins[a->pin], strlen(r->pins[a->pin]));
+        rules__out_put(&o, isnan(lv) ? " unknown" : lv != 0 ? " HIGH" : " LOW",
+                       isnan(lv) ? 8 : lv != 0 ? 5 : 4);
+        break;
+    case A_GPIO_TOGGLE:
+        rules__out_put(&o, r->pins[a->pin], strlen(r->pins[a->pin]));
+        break;
+    case A_LOG:
+        rules__tmpl_format(st, a->tmpl, &o);
+        break;
+    case A_PUBLISH:
+    case A_WEBHOOK:
+        rules__tmpl_format(st, a->tmpl, &o);
+        if (a->body >= 0) {
+            rules__out_putc(&o, ' ');
+            if (r->jv[a->body].kind == J_TMPL)
+                rules__tmpl_format(st, r->jv[a->body].idx, &t);
+            else
+                rules__jv_json(st, a->body, &t);
+            o.overflow |= t.overflow;
+            rules__out_put(&o, tmp, t.len);
+        }
+        break;
+    }
+    return o.overflow ? -ENOSPC : NANO_OK;
+}
+
 /* ---- the state machine -------------------------------------------------------- */
 
 static void

@@ -6,12 +6,19 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/time.h"
 #include "rules/rules.h"
 
 #define S(x) ((uint64_t)((x) * 1e9))        /* seconds -> ns */
+
+#if defined(__GNUC__)
+#define FX_UNUSED __attribute__((unused))
+#else
+#define FX_UNUSED
+#endif
 
 struct fx_inst {
     const char *name;
@@ -42,7 +49,7 @@ static const struct fx_inst fx_two_temps[] = {
 
 static const char *const fx_pins[] = { "led_pin", "fan", "heater", NULL };
 
-static bool
+FX_UNUSED static bool
 fx_in(const char *const *list, const char *s)
 {
     for (; list && *list; list++)
@@ -51,7 +58,7 @@ fx_in(const char *const *list, const char *s)
     return false;
 }
 
-static int
+FX_UNUSED static int
 fx_resolve(void *arg, const char *name, unsigned want, struct nano_rule_sym *out)
 {
     struct fx *f = arg;
@@ -151,14 +158,14 @@ struct fx_sink {
     int64_t  wall;
 };
 
-static void
+FX_UNUSED static void
 fx_rec(struct fx_sink *s, const char *fmt, const char *a, const char *b)
 {
     if (s->n < 64)
         snprintf(s->log[s->n++], sizeof s->log[0], fmt, a, b);
 }
 
-static int
+FX_UNUSED static int
 fx_gpio_set(void *arg, struct nano_rule_state *st, const char *pin, bool high)
 {
     (void)st;
@@ -166,7 +173,7 @@ fx_gpio_set(void *arg, struct nano_rule_state *st, const char *pin, bool high)
     return ((struct fx_sink *)arg)->fail_rc;
 }
 
-static int
+FX_UNUSED static int
 fx_gpio_toggle(void *arg, struct nano_rule_state *st, const char *pin)
 {
     (void)st;
@@ -174,7 +181,7 @@ fx_gpio_toggle(void *arg, struct nano_rule_state *st, const char *pin)
     return ((struct fx_sink *)arg)->fail_rc;
 }
 
-static int
+FX_UNUSED static int
 fx_publish(void *arg, struct nano_rule_state *st, const char *topic,
            const struct nano_value *v)
 {
@@ -192,7 +199,7 @@ fx_publish(void *arg, struct nano_rule_state *st, const char *topic,
     return ((struct fx_sink *)arg)->fail_rc;
 }
 
-static int
+FX_UNUSED static int
 fx_webhook(void *arg, struct nano_rule_state *st, const char *url,
            const char *body, size_t len, bool is_json)
 {
@@ -205,7 +212,7 @@ fx_webhook(void *arg, struct nano_rule_state *st, const char *url,
     return ((struct fx_sink *)arg)->fail_rc;
 }
 
-static int
+FX_UNUSED static int
 fx_log(void *arg, struct nano_rule_state *st, enum nano_log_level level,
        const char *text)
 {
@@ -214,7 +221,7 @@ fx_log(void *arg, struct nano_rule_state *st, enum nano_log_level level,
     return ((struct fx_sink *)arg)->fail_rc;
 }
 
-static void
+FX_UNUSED static void
 fx_wake(void *arg, struct nano_rule_state *st, uint64_t at)
 {
     struct fx_sink *s = arg;
@@ -224,13 +231,13 @@ fx_wake(void *arg, struct nano_rule_state *st, uint64_t at)
     s->wakes++;
 }
 
-static int64_t
+FX_UNUSED static int64_t
 fx_wall(void *arg)
 {
     return ((struct fx_sink *)arg)->wall;
 }
 
-static void
+FX_UNUSED static void
 fx_sink_init(struct fx_sink *s)
 {
     memset(s, 0, sizeof *s);
@@ -247,7 +254,7 @@ fx_sink_init(struct fx_sink *s)
 /* ---- helpers ---------------------------------------------------------------- */
 
 /* Compile def with the fx resolver; on failure *d says why. */
-static int
+FX_UNUSED static int
 fx_compile(struct fx *f, const struct nano_rule_def *def, struct nano_rule **r,
            struct nano_diag *d)
 {
@@ -258,7 +265,7 @@ fx_compile(struct fx *f, const struct nano_rule_def *def, struct nano_rule **r,
 }
 
 /* Compile just a rule text (no actions) against the single-instance set. */
-static int
+FX_UNUSED static int
 fx_try(const char *rule, struct nano_diag *d)
 {
     struct fx f = { .insts = fx_single, .pins = fx_pins };
@@ -270,7 +277,7 @@ fx_try(const char *rule, struct nano_diag *d)
     return rc;
 }
 
-static unsigned
+FX_UNUSED static unsigned
 fx_slot(const struct nano_rule *r, const char *key)
 {
     for (unsigned i = 0; i < nano_rule_n_inputs(r); i++)
@@ -279,7 +286,7 @@ fx_slot(const struct nano_rule *r, const char *key)
     return 9999;
 }
 
-static void
+FX_UNUSED static void
 fx_set(struct nano_rule_state *st, const char *key, double v, uint64_t t)
 {
     struct nano_value x = nano_value_num(v, NULL);
@@ -290,7 +297,7 @@ fx_set(struct nano_rule_state *st, const char *key, double v, uint64_t t)
         nano_rule_set_input(st, i, &x, t);
 }
 
-static void
+FX_UNUSED static void
 fx_set_q(struct nano_rule_state *st, const char *key, double v,
          enum nano_quality q, uint64_t t)
 {
@@ -300,6 +307,73 @@ fx_set_q(struct nano_rule_state *st, const char *key, double v,
     x.quality = (uint8_t)q;
     if (i != 9999)
         nano_rule_set_input(st, i, &x, t);
+}
+
+/* ---- probes: the value of expressions, through action previews ----------- */
+
+#define FX_T "sensors/probe/temperature"
+#define FX_H "sensors/room/humidity"
+#define FX_P "sensors/room/pressure"
+
+/* Sample interval the probe's resolver reports (sizes windows). */
+FX_UNUSED static uint64_t fx_probe_interval_ns = 1000000000ull;
+
+struct fx_probe {
+    struct fx               f;
+    struct nano_rule       *r;
+    struct nano_rule_state *st;
+    char                    texts[8][200];
+    const char             *acts[8];
+};
+
+/* Compile expressions exprs[0..n) (NULL-terminated) as log actions of a
+ * service whose rule is `rule` (NULL: "true"); state created at time 0. */
+FX_UNUSED static int
+fx_probe_new(struct fx_probe *p, const char *rule, const char *const *exprs,
+             struct nano_diag *d)
+{
+    struct nano_rule_def def = { .name = "probe", .rule = rule ? rule : "true" };
+    int n = 0, rc;
+
+    memset(p, 0, sizeof *p);
+    p->f.insts = fx_single;
+    p->f.pins = fx_pins;
+    p->f.interval_ns = fx_probe_interval_ns;
+    for (; exprs && exprs[n] && n < 8; n++) {
+        snprintf(p->texts[n], sizeof p->texts[n], "log(info, \"{%s}\")", exprs[n]);
+        p->acts[n] = p->texts[n];
+    }
+    def.action = p->acts;
+    def.n_action = (size_t)n;
+    rc = fx_compile(&p->f, &def, &p->r, d);
+    if (rc != NANO_OK)
+        return rc;
+    return nano_rule_state_new(p->r, NULL, 0, &p->st);
+}
+
+/* Value of expression i at time now: a number, 1/0 for conditions, NaN for
+ * unknown. */
+FX_UNUSED static double
+fx_probe_value(struct fx_probe *p, unsigned i, uint64_t now)
+{
+    char out[256];
+
+    if (nano_rule_preview(p->st, 0, i, now, out, sizeof out) != NANO_OK)
+        return -12345.0;
+    if (strcmp(out, "unknown") == 0)
+        return NAN;
+    if (strcmp(out, "true") == 0)
+        return 1;
+    if (strcmp(out, "false") == 0)
+        return 0;
+    return strtod(out, NULL);
+}
+
+FX_UNUSED static void
+fx_probe_free(struct fx_probe *p)
+{
+    nano_rule_state_free(p->st);
+    nano_rule_free(p->r);
 }
 
 #endif
