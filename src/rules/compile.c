@@ -70,6 +70,7 @@ struct comp {
     unsigned      store_used;
     struct rnode *nodes;        /* base of the current parse inside store */
     int           depth, max_depth;   /* VM stack while emitting */
+    bool          in_cond;      /* compiling the rule or clear condition */
     int32_t       age_direct;   /* age() node compared with a constant */
     double        age_direct_secs;
 };
@@ -590,9 +591,14 @@ compile_call(struct comp *c, int32_t id, int *type)
         if (n->nargs != 0)
             return cerr(c, NANO_ETYPE, n->line, n->col,
                         "%s() takes no arguments", fn);
+        /* Schedules in a condition wake the service at the next boundary;
+         * in an action's text they are only read. */
         c->r->uses_wall = true;
-        if (found == RULE_OP_MINUTE)
-            c->r->uses_minute = true;
+        if (c->in_cond) {
+            c->r->wall_wakes = true;
+            if (found == RULE_OP_MINUTE)
+                c->r->uses_minute = true;
+        }
         *type = TY_NUM;
         return emit(c, (unsigned)found, 0, 0, n->start, n->end);
     case F_X1:
@@ -660,7 +666,9 @@ compile_call(struct comp *c, int32_t id, int *type)
                         "%s(temperature)", fn, fn);
         if ((rc = input_arg(c, n->a, fn, &slot)) != NANO_OK)
             return rc;
-        if (c->age_direct == id) {
+        if (!c->in_cond) {
+            /* read by an action: no wake-up needed */
+        } else if (c->age_direct == id) {
             struct ragewake *aw = nano_realloc(c->r->agewakes,
                 (c->r->n_agewakes + 1) * sizeof *aw);
             if (!aw)
@@ -998,8 +1006,11 @@ compile_cond(struct comp *c, const char *text, const char *origin, int *prog)
     c->store_used = 0;
     if ((rc = parse_span(c, 0, (uint32_t)strlen(text), 1, 1, 0, &root)) != NANO_OK)
         return rc;
-    return node_prog(c, root, true, strcmp(origin, "rule") == 0 ? "a rule" :
-                     "a clear condition", prog);
+    c->in_cond = true;
+    rc = node_prog(c, root, true, strcmp(origin, "rule") == 0 ? "a rule" :
+                   "a clear condition", prog);
+    c->in_cond = false;
+    return rc;
 }
 
 /* ---- templates ------------------------------------------------------------ */

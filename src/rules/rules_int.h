@@ -225,8 +225,9 @@ struct nano_rule {
     unsigned          n_fields;
     int               cond;          /* program of the rule */
     int               clear;         /* program of clear, -1 */
-    bool              uses_wall;     /* hour/minute/weekday */
-    bool              uses_minute;
+    bool              uses_wall;     /* hour/minute/weekday anywhere */
+    bool              wall_wakes;    /* ...in a condition: wake at boundaries */
+    bool              uses_minute;   /* minute() in a condition */
     bool              age_generic;   /* age() used other than "age(x) > k" */
     bool              has_value_field, has_ts_field;
     uint64_t          for_ns, cooldown_ns, min_on_ns, min_off_ns;

@@ -302,6 +302,20 @@ rules__advance(struct nano_rule_state *st, uint64_t now)
     st->now_ns = now;
     for (unsigned w = 0; w < r->n_wins; w++)
         rules__win_advance(&st->win[w], r->wins[w].ns, now);
+    /* stale_after: an input without a good reading for that long is as
+     * unknown as one whose quality says stale.  A new reading restores it. */
+    if (r->stale_after_ns) {
+        for (unsigned i = 0; i < r->n_inputs; i++) {
+            struct rin *in = &st->in[i];
+            uint64_t t = r->filter ? st->t_msg_ok_ns : in->t_ok_ns;
+            if (r->inputs[i].kind == NANO_RSYM_PIN)
+                continue;
+            if (!t)
+                t = st->created_ns;
+            if (now >= t + r->stale_after_ns)
+                in->num = NAN;
+        }
+    }
 }
 
 static void
@@ -637,7 +651,7 @@ next_wake(const struct nano_rule_state *st, uint64_t now)
             }
         }
     }
-    if (r->uses_wall) {
+    if (r->wall_wakes) {
         uint64_t into = st->tm_sec_ns;
         if (!r->uses_minute)
             into += (uint64_t)st->tm_min * 60 * NANO_NS_PER_S;

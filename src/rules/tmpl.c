@@ -52,6 +52,8 @@ rules__out_num(struct rout *o, double v, int prec, bool json)
     }
     if (prec >= 0)
         n = snprintf(tmp, sizeof tmp, "%.*f", prec, v);
+    else if (v == trunc(v) && fabs(v) < 9007199254740992.0)
+        n = snprintf(tmp, sizeof tmp, "%lld", (long long)v);  /* timestamps */
     else
         n = nano_json_fmt_double(tmp, sizeof tmp, v);
     if (n > 0 && (size_t)n < sizeof tmp)

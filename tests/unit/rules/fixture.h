@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "core/time.h"
+#include "core/buf.h"
+#include "core/json.h"
 #include "rules/rules.h"
 
 #define S(x) ((uint64_t)((x) * 1e9))        /* seconds -> ns */

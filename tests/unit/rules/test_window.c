@@ -172,14 +172,30 @@ test_schedules(void)
     struct fx_sink sink;
 
     fx_sink_init(&sink);
+    nano_log_configure(NANO_LOG_ERR, NANO_LOG_LOGFMT, 2);
     sink.wall = 1796320343LL * 1000000000LL;
     NT_ASSERT(fx_compile(&f, &def, &r, &d) == NANO_OK);
     NT_ASSERT(nano_rule_state_new(r, NULL, 0, &st) == NANO_OK);
     nano_rule_step(st, S(1), &sink.sink);
     NT_EQ_INT(sink.n, 1);
     NT_EQ_STR(sink.log[0], "log info 17 52 4");
-    /* uses minute(): wakes at the next minute boundary, 37 s later */
+    /* hour() in the rule: wakes at the next hour, 7 min 37 s later (the
+     * minute() in the action's text does not make it wake every minute) */
+    NT_EQ_INT((long long)sink.wake, (long long)S(1 + 7 * 60 + 37));
+    nano_rule_state_free(st);
+    nano_rule_free(r);
+
+    /* minute() in the rule: the next minute boundary, 37 s later */
+    def.rule = "minute() == 53";
+    NT_ASSERT(fx_compile(&f, &def, &r, &d) == NANO_OK);
+    NT_ASSERT(nano_rule_state_new(r, NULL, 0, &st) == NANO_OK);
+    nano_rule_step(st, S(1), &sink.sink);
+    NT_EQ_INT(sink.n, 1);
     NT_EQ_INT((long long)sink.wake, (long long)S(1 + 37));
+    sink.wall += 37 * 1000000000LL;
+    nano_rule_step(st, S(1 + 37), &sink.sink);
+    NT_EQ_INT(sink.n, 2);
+    NT_EQ_STR(sink.log[1], "log info 17 53 4");
     (void)out;
     nano_rule_state_free(st);
     nano_rule_free(r);
