@@ -1,4 +1,6 @@
 # src/core/module.mk - the always-on core: no knowledge of drivers, rules or
 # protocols.  Depends on libc and libyaml only.
 NANO_SRCS-1 += src/core/err.c src/core/mem.c src/core/buf.c src/core/time.c
+NANO_SRCS-1 += src/core/cfg.c src/core/cfg_json.c src/core/cfg_yaml.c \
+               src/core/cfg_schema.c
 NANO_LIBS-1 += -lyaml
