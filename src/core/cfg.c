@@ -473,7 +473,9 @@ cfg__found(char *out, size_t cap, const struct nano_cfg_node *n)
         break;
     default:
         cfg__show(t, sizeof t, n->str, n->len, 40);
-        if (n->quoted)
+        if (cfg__jtype(n) == CFG_J_NUM || cfg__jtype(n) == CFG_J_BOOL)
+            snprintf(out, cap, "%s", t);         /* "got 2000", "got true" */
+        else if (n->quoted)
             snprintf(out, cap, "\"%s\"", t);
         else
             snprintf(out, cap, "'%s'", t);

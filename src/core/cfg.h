@@ -233,11 +233,12 @@ struct nano_cfg_field {
 /* Validate n against one field description (what is the "thing" name used in
  * messages, e.g. "device 'boiler'").  The first problem found fills d:
  *   "12:5: unknown key 'intervall' in device 'boiler' (did you mean 'interval'?)"
- *   "7:14: 'interval' expects a duration such as 500ms or 30s, got 'fast'"
- *   "3:1: missing required key 'driver' in device 'boiler'"
- * Unknown keys point at the key, missing keys at the map, everything else at
- * the value.  An empty value (YAML `devices:`) passes as an empty MAP, DICT
- * or LIST.  The field's key is not used for n itself (what names it).
+ *   "7:15: 'interval' expects a duration such as 500ms or 30s, got 'fast'"
+ *   "3:3: missing required key 'driver' in device 'boiler'"
+ * Unknown keys point at the key, missing keys at the map's own key (or the
+ * map when it has none), everything else at the value.  An empty value
+ * (YAML `devices:`) passes as an empty MAP, DICT or LIST.  The field's key
+ * is not used for n itself (what names it).
  * Returns NANO_OK or NANO_ESCHEMA (or what a check returned).  d->origin is
  * left as set by the caller. */
 int nano_cfg_validate(const struct nano_cfg_node *n,

@@ -420,6 +420,18 @@ parse_word(struct jp *j, struct nano_cfg_node *n)
             return jerr(j, s, NANO_EPARSE,
                         "expected a value, got %s (did you mean '%s'?)",
                         got(j, s, g, sizeof g), lits[i]);
+    if (len <= 8) {
+        static const char *const names[] = { "true", "false", "null", NULL };
+        char w[9];
+        const char *best;
+
+        memcpy(w, s, len);
+        w[len] = '\0';
+        if ((best = nano_suggest(w, names)) != NULL)
+            return jerr(j, s, NANO_EPARSE,
+                        "expected a value, got %s (did you mean '%s'?)",
+                        got(j, s, g, sizeof g), best);
+    }
     if ((len == 3 && memcmp(s, "NaN", 3) == 0) ||
         (len == 8 && memcmp(s, "Infinity", 8) == 0))
         return jerr(j, s, NANO_EPARSE,

@@ -99,10 +99,15 @@ check_map(const struct nano_cfg_node *n, const struct nano_cfg_field *f,
         if (rc != NANO_OK)
             return rc;
     }
+    /* A missing key is reported where the map is named ("boiler:"), which
+     * is the line a user looks for; the root has no name, so its start. */
     for (const struct nano_cfg_field *cf = f->fields; cf && cf->key; cf++)
         if (cf->required && !nano_cfg_get(n, cf->key))
-            return nano_cfg_error(n, d, "missing required key '%s' in %s",
-                                  cf->key, where);
+            return nano_diag_set(d, NANO_ESCHEMA,
+                                 n->key ? n->key_line : n->line,
+                                 n->key ? n->key_col : n->col,
+                                 "missing required key '%s' in %s", cf->key,
+                                 where);
     return NANO_OK;
 }
 
