@@ -24,7 +24,8 @@
  * ("did not find expected key while parsing a block mapping that started at
  * 2:3"), plus a hint for the usual causes: a tab in the indentation, a
  * value holding ": ", a mis-indented line.  Encoding errors come with a byte
- * offset, turned into line:column here.
+ * offset, turned into line:column here; for bad UTF-8 the text is scanned
+ * again to point at the first bad byte rather than where libyaml noticed.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -160,12 +161,25 @@ parser_error(struct yp *y, const yaml_parser_t *ps)
                         "control character U+%04X is not allowed in YAML "
                         "(write it as an escape in a double-quoted string)",
                         (unsigned)ps->problem_value);
-        if (ps->problem_value >= 0 && ps->problem_value <= 0xFF)
-            return yerr(y, line, col, NANO_EPARSE,
-                        "the file is not valid UTF-8: %s (byte 0x%02X)",
-                        problem, (unsigned)ps->problem_value);
-        return yerr(y, line, col, NANO_EPARSE, "the file is not valid UTF-8: %s",
-                    problem);
+        {
+            /* libyaml may report the byte after a cut-short sequence; the
+             * first byte that does not start a valid character is the one
+             * to show. */
+            const unsigned char *p = text_start(y);
+            const unsigned char *end = (const unsigned char *)y->text + y->len;
+            size_t n;
+
+            while (p < end && (n = cfg__utf8_len(p, end)) > 0)
+                p += n;
+            if (p < end) {
+                offset_pos(y, (size_t)(p - (const unsigned char *)y->text),
+                           &line, &col);
+                return yerr(y, line, col, NANO_EPARSE,
+                            "invalid UTF-8 byte 0x%02X (the file must be UTF-8)",
+                            *p);
+            }
+        }
+        return yerr(y, line, col, NANO_EPARSE, "invalid text: %s", problem);
     default:
         break;
     }
