@@ -20,6 +20,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/cfg.h"
 #include "core/cfg_int.h"
@@ -176,8 +177,15 @@ check_enum(const struct nano_cfg_node *n, const struct nano_cfg_field *f,
         o += (size_t)snprintf(want + o, sizeof want - o, "%s %s",
                               c == f->choices ? "" : ",", *c);
     cfg__found(found, sizeof found, n);
-    best = n->kind == NANO_CFG_SCALAR && !memchr(n->str, '\0', n->len)
-               ? nano_suggest(n->str, f->choices) : NULL;
+    best = NULL;
+    if (n->kind == NANO_CFG_SCALAR && !memchr(n->str, '\0', n->len)) {
+        /* "INFO" is far from "info" by edit distance, but plainly meant */
+        for (const char *const *c = f->choices; c && *c && !best; c++)
+            if (strcasecmp(*c, n->str) == 0)
+                best = *c;
+        if (!best)
+            best = nano_suggest(n->str, f->choices);
+    }
     if (best)
         return nano_cfg_error(n, d, "%s expects %s, got %s (did you mean '%s'?)",
                               name, want, found,
