@@ -1,0 +1,5 @@
+# src/api/module.mk - Nano's own HTTP/1.1 server and client on the event loop,
+# the router, and the blocking client nanoctl uses.  Depends on core/ only:
+# other modules register their routes here, never the other way round.
+NANO_SRCS-$(NANO_WITH_API) += src/api/http_parse.c src/api/http_server.c \
+                              src/api/router.c
