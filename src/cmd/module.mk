@@ -1,0 +1,3 @@
+# src/cmd/module.mk - the programs: argument parsing and wiring only.
+NANO_PROGS += nanod
+nanod_SRCS := src/cmd/nanod.c
