@@ -5,3 +5,4 @@ NANO_SRCS-$(NANO_WITH_RULES) += src/rules/lex.c src/rules/parse.c \
                                 src/rules/compile.c src/rules/vm.c \
                                 src/rules/window.c src/rules/jscan.c \
                                 src/rules/tmpl.c src/rules/service.c
+NANO_SRCS-$(NANO_WITH_RULES) += src/rules/engine.c
