@@ -7,3 +7,7 @@ NANO_SRCS-$(NANO_WITH_API) += src/api/http_parse.c src/api/http_server.c \
 # The daemon's control API: routes over the server (these know the modules
 # they expose; nothing in core/ knows them).
 NANO_SRCS-$(NANO_WITH_API) += src/api/api.c src/api/h_core.c src/api/h_devices.c
+
+# Service routes exist when both the API and the rule engine are built.
+API_SERVICES-$(NANO_WITH_RULES) := src/api/h_services.c
+NANO_SRCS-$(NANO_WITH_API) += $(API_SERVICES-1)

@@ -29,6 +29,7 @@
 #include "drivers/devmgr.h"
 #include "drivers/driver.h"
 #include "nano_config.h"
+#include "rules/engine.h"
 #include "port/paths.h"
 #include "port/proc.h"
 
@@ -62,6 +63,13 @@ validate_devices(const struct nano_cfg_node *n, struct nano_diag *d, void *arg)
     return nano_devmgr_validate(n, d);
 }
 
+static int
+validate_services(const struct nano_cfg_node *n, struct nano_diag *d, void *arg)
+{
+    (void)arg;
+    return nano_rules_validate(n, d);
+}
+
 /* The top level of nano.yaml.  Each module validates its own section. */
 static const struct nano_cfg_field top_fields[] = {
     { .key = "log", .type = NANO_CFGT_MAP, .fields = log_fields,
@@ -72,6 +80,8 @@ static const struct nano_cfg_field top_fields[] = {
       .help = "the control API: socket path, limits" },
     { .key = "devices", .type = NANO_CFGT_ANY, .check = validate_devices,
       .help = "sensor instances: name -> {driver, interval, parameters}" },
+    { .key = "services", .type = NANO_CFGT_ANY, .check = validate_services,
+      .help = "rules with actions: name -> {rule, action, clear, for, ...}" },
     { 0 }
 };
 
@@ -126,6 +136,8 @@ apply_config(struct nanod *nd, struct nano_cfg_doc *doc)
     apply_log_settings(root);
     nd->d.cfg = doc;
     nano_devmgr_apply_config(nd->d.devices, nano_cfg_get(root, "devices"));
+    /* Services after devices: their names resolve against the devices. */
+    nano_rules_apply_config(nd->d.rules, nano_cfg_get(root, "services"));
     nano_cfg_free(old);     /* nothing keeps pointers into the old tree now */
 }
 
@@ -334,7 +346,9 @@ main(int argc, char **argv)
     if ((rc = nano_loop_new(&nd.d.loop)) != NANO_OK ||
         (rc = nano_bus_new(nd.d.loop, &nd.d.bus)) != NANO_OK ||
         (rc = nano_devmgr_new(nd.d.loop, nd.d.bus, nd.state_dir,
-                              &nd.d.devices)) != NANO_OK) {
+                              &nd.d.devices)) != NANO_OK ||
+        (rc = nano_rules_new(nd.d.loop, nd.d.bus, nd.d.devices, nd.state_dir,
+                             &nd.d.rules)) != NANO_OK) {
         fprintf(stderr, "nanod: startup failed: %s\n", nano_strerror(rc));
         goto out_core;
     }
@@ -347,6 +361,10 @@ main(int argc, char **argv)
     rc = nano_devmgr_load_state(nd.d.devices, &d);
     if (rc != NANO_OK)
         nano_logf(NANO_LOG_ERR, "core", "ignoring saved devices: %s", d.msg);
+    d = (struct nano_diag){ 0 };
+    rc = nano_rules_load_state(nd.d.rules, &d);
+    if (rc != NANO_OK)
+        nano_logf(NANO_LOG_ERR, "core", "ignoring saved services: %s", d.msg);
 
     /* The API comes up before devices start sampling so a client can watch
      * from the first reading. */
@@ -372,6 +390,7 @@ main(int argc, char **argv)
     nano_timer_stop(nd.d.loop, &nd.housekeeping);
     nano_api_stop(nd.api);
 out_core:
+    nano_rules_free(nd.d.rules);
     nano_devmgr_free(nd.d.devices);
     nano_bus_free(nd.d.bus);
     nano_loop_free(nd.d.loop);
