@@ -27,7 +27,7 @@ struct cfg_chunk {
 
 struct nano_cfg_doc {
     char                 *lo;        /* free space of the current chunk: */
-    char                 *hi;        /* nodes from lo up, strings from hi down */
+    char                 *hi;        /* nodes go up from lo, strings down */
     struct cfg_chunk     *chunks;    /* chunks after the first, newest first */
     size_t                next_cap;  /* payload size of the next chunk */
     size_t                nodes;     /* nodes allocated, for the node limit */

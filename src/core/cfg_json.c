@@ -107,7 +107,8 @@ got(const struct jp *j, const char *q, char *buf, size_t cap)
         while (e < j->end && is_alnum(*e))
             e++;
         n = (size_t)(e - q);
-        snprintf(buf, cap, "'%.*s%s'", n > 24 ? 24 : (int)n, q, n > 24 ? "..." : "");
+        snprintf(buf, cap, "'%.*s%s'", n > 24 ? 24 : (int)n, q,
+                 n > 24 ? "..." : "");
         return buf;
     }
     if (*u >= 0x21 && *u < 0x7f)
@@ -234,8 +235,8 @@ decode(struct jp *j, const char *s, const char *e, char *o, size_t *len_out)
         default:
             if ((unsigned char)*s >= 0x21 && (unsigned char)*s < 0x7f)
                 return jerr(j, esc, NANO_EPARSE,
-                            "invalid escape '\\%c' in string (valid: \\\" \\\\ \\/ "
-                            "\\b \\f \\n \\r \\t \\uXXXX)", *s);
+                            "invalid escape '\\%c' in string (valid: \\\" "
+                            "\\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)", *s);
             if ((unsigned char)*s < 0x20 || *s == ' ')
                 return jerr(j, esc, NANO_EPARSE,
                             "invalid escape in string: '\\' followed by %s",

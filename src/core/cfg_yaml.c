@@ -43,7 +43,7 @@ struct yp {
     struct cfg_keyset     keys;
     struct cfg_lim        lim;
     struct nano_cfg_node *cur;     /* innermost open map or list; NULL: top */
-    const char           *key;     /* cur is a map and this key awaits a value */
+    const char           *key;     /* cur is a map; this key awaits a value */
     unsigned              kline, kcol;
     unsigned              depth;
     unsigned              docs;    /* DOCUMENT-START events seen */
@@ -175,8 +175,8 @@ parser_error(struct yp *y, const yaml_parser_t *ps)
                 offset_pos(y, (size_t)(p - (const unsigned char *)y->text),
                            &line, &col);
                 return yerr(y, line, col, NANO_EPARSE,
-                            "invalid UTF-8 byte 0x%02X (the file must be UTF-8)",
-                            *p);
+                            "invalid UTF-8 byte 0x%02X (the file must be "
+                            "UTF-8)", *p);
             }
         }
         return yerr(y, line, col, NANO_EPARSE, "invalid text: %s", problem);
@@ -197,12 +197,14 @@ parser_error(struct yp *y, const yaml_parser_t *ps)
     if (strcmp(problem, "did not find expected key") == 0 ||
         strcmp(problem, "did not find expected '-' indicator") == 0)
         hint = " (check the indentation of this line)";
-    else if (strcmp(problem, "mapping values are not allowed in this context") == 0)
+    else if (strcmp(problem,
+                    "mapping values are not allowed in this context") == 0)
         hint = " (check the indentation, and quote values that contain ': ')";
     else if (strcmp(problem, "found unexpected end of stream") == 0 &&
              ps->context && strstr(ps->context, "quoted scalar"))
         hint = " (is the closing quote missing?)";
-    else if (strcmp(problem, "found character that cannot start any token") == 0 &&
+    else if (strcmp(problem,
+                    "found character that cannot start any token") == 0 &&
              at && (*at == '@' || *at == '`'))
         hint = " (quote values that start with '@' or '`')";
     return yerr(y, line, col, NANO_EPARSE, "%s%s%s", problem, ctx, hint);
@@ -287,7 +289,8 @@ static bool
 is_null_word(const char *s, size_t len)
 {
     return len == 0 || (len == 1 && s[0] == '~') ||
-           (len == 4 && (memcmp(s, "null", 4) == 0 || memcmp(s, "Null", 4) == 0 ||
+           (len == 4 && (memcmp(s, "null", 4) == 0 ||
+                         memcmp(s, "Null", 4) == 0 ||
                          memcmp(s, "NULL", 4) == 0));
 }
 
