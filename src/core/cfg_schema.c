@@ -316,7 +316,9 @@ nano_cfg_validate_doc(const struct nano_cfg_doc *doc,
                       const struct nano_cfg_field *f, const char *what,
                       void *check_arg, struct nano_diag *d)
 {
-    if (d)
+    /* An origin the caller chose (a path it owns) outlives the document;
+     * the document's own copy does not, so it is only a fallback. */
+    if (d && !d->origin)
         d->origin = nano_cfg_origin(doc);
     return nano_cfg_validate(nano_cfg_root(doc), f, what, check_arg, d);
 }
