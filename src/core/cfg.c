@@ -57,10 +57,41 @@ cfg__limits(const struct nano_cfg_limits *lim, struct cfg_lim *out)
         out->max_bytes = lim->max_bytes;
 }
 
+void
+cfg__doc_progress(struct nano_cfg_doc *doc, const char *text, size_t len,
+                  const char *const *cursor)
+{
+    doc->text = text;
+    doc->text_end = text + len;
+    doc->cursor = cursor;
+}
+
+/* Payload size for the next chunk: what the unparsed text will need at the
+ * rate seen so far, an eighth more for variation; doubling when there is
+ * no parse to learn from. */
+static size_t
+chunk_size(const struct nano_cfg_doc *doc)
+{
+    const char *at = doc->cursor ? *doc->cursor : NULL;
+    double done, left, est;
+
+    if (!at || at <= doc->text || at >= doc->text_end)
+        return doc->next_cap;
+    done = (double)(at - doc->text);
+    left = (double)(doc->text_end - at);
+    est = (double)doc->used / done * left;
+    est += est / 8 + 256;
+    if (est < CFG_CHUNK_MIN)
+        return CFG_CHUNK_MIN;
+    if (est > CFG_CHUNK_MAX)
+        return CFG_CHUNK_MAX;
+    return CFG_ROUND16((size_t)est);
+}
+
 static void *
 arena_grow(struct nano_cfg_doc *doc, size_t n, bool node)
 {
-    size_t cap = doc->next_cap;
+    size_t cap = chunk_size(doc);
     struct cfg_chunk *c;
     char *p;
 
@@ -82,8 +113,9 @@ arena_grow(struct nano_cfg_doc *doc, size_t n, bool node)
     doc->chunks = c;
     doc->lo = (char *)c + CFG_CHUNK_HDR;
     doc->hi = doc->lo + cap;
-    if (cap < CFG_CHUNK_MAX)
-        doc->next_cap = cap * 2 > CFG_CHUNK_MAX ? CFG_CHUNK_MAX : cap * 2;
+    if (doc->next_cap < CFG_CHUNK_MAX)
+        doc->next_cap = doc->next_cap * 2 > CFG_CHUNK_MAX ? CFG_CHUNK_MAX
+                                                          : doc->next_cap * 2;
     if (node) {
         p = doc->lo;
         doc->lo += n;
@@ -99,6 +131,7 @@ arena_alloc(struct nano_cfg_doc *doc, size_t n, bool node)
 {
     char *p;
 
+    doc->used += n;
     if (n > (size_t)(doc->hi - doc->lo))
         return arena_grow(doc, n, node);
     if (node) {
@@ -133,7 +166,10 @@ cfg__doc_new(const char *origin, size_t hint)
     doc->next_cap = first * 2 < CFG_CHUNK_MIN ? CFG_CHUNK_MIN : first * 2;
     if (doc->next_cap > CFG_CHUNK_MAX)
         doc->next_cap = CFG_CHUNK_MAX;
+    doc->used = 0;
     doc->nodes = 0;
+    doc->text = doc->text_end = NULL;
+    doc->cursor = NULL;
     doc->root = NULL;
     if (!origin)
         origin = "";

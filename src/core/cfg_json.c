@@ -662,6 +662,7 @@ nano_cfg_parse_json_ex(const char *text, size_t len, const char *origin,
     if (!j.doc)
         return nano_diag_set(d, -ENOMEM, 0, 0, "out of memory");
     cfg__keyset_init(&j.keys);
+    cfg__doc_progress(j.doc, text, len, &j.p);
     skip_ws(&j);
     rc = parse_value(&j, NULL, NULL, 0, 0);
     if (rc == NANO_OK) {
@@ -672,6 +673,7 @@ nano_cfg_parse_json_ex(const char *text, size_t len, const char *origin,
                       "got %s", got(&j, j.p, g, sizeof g));
     }
     cfg__keyset_free(&j.keys);
+    cfg__doc_progress(j.doc, NULL, 0, NULL);      /* j.p goes out of scope */
     if (rc != NANO_OK) {
         nano_cfg_free(j.doc);
         return rc;

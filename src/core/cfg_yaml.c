@@ -47,6 +47,7 @@ struct yp {
     unsigned              kline, kcol;
     unsigned              depth;
     unsigned              docs;    /* DOCUMENT-START events seen */
+    const char           *pos;     /* about where libyaml is, for the arena */
     struct nano_diag     *d;
 };
 
@@ -451,9 +452,9 @@ nano_cfg_parse_yaml_ex(const char *text, size_t len, const char *origin,
     y.text = text ? text : "";
     y.len = text ? len : 0;
     y.d = d;
-    /* YAML spends more bytes per node than JSON (indentation, keys on
-     * their own lines): about one node per 16 bytes. */
-    y.doc = cfg__doc_new(origin, len < 16384 ? len * 6 : 65536);
+    /* A low first guess: the arena sizes later chunks from the progress
+     * of the parse, which is exact where a guess from the length is not. */
+    y.doc = cfg__doc_new(origin, len < 16384 ? len * 4 : 65536);
     if (!y.doc)
         return nano_diag_set(d, -ENOMEM, 0, 0, "out of memory");
     if (!yaml_parser_initialize(&ps)) {
@@ -463,16 +464,21 @@ nano_cfg_parse_yaml_ex(const char *text, size_t len, const char *origin,
     yaml_parser_set_input_string(&ps, (const unsigned char *)y.text, y.len);
     yaml_parser_set_encoding(&ps, YAML_UTF8_ENCODING);
     cfg__keyset_init(&y.keys);
+    y.pos = y.text;
+    cfg__doc_progress(y.doc, y.text, y.len, &y.pos);
     while (!done && rc == NANO_OK) {
         if (!yaml_parser_parse(&ps, &ev)) {
             rc = parser_error(&y, &ps);
             break;
         }
+        /* mark.index counts characters; for an estimate, bytes will do */
+        y.pos = y.text + (ev.end_mark.index < y.len ? ev.end_mark.index : y.len);
         rc = on_event(&y, &ev, &done);
         yaml_event_delete(&ev);
     }
     yaml_parser_delete(&ps);
     cfg__keyset_free(&y.keys);
+    cfg__doc_progress(y.doc, NULL, 0, NULL);      /* y.pos goes out of scope */
     if (rc == NANO_OK) {
         struct nano_cfg_node *root = y.doc->root;
 
