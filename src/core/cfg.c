@@ -62,7 +62,7 @@ cfg__doc_progress(struct nano_cfg_doc *doc, const char *text, size_t len,
                   const char *const *cursor)
 {
     doc->text = text;
-    doc->text_end = text + len;
+    doc->text_end = text ? text + len : NULL;   /* NULL + 0 is undefined */
     doc->cursor = cursor;
 }
 
