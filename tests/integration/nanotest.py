@@ -109,8 +109,12 @@ class Nanod:
     def send_signal(self, sig):
         self.proc.send_signal(sig)
 
-    def stop(self, sig=signal.SIGTERM, timeout=5):
+    def stop(self, sig=None, timeout=5):
         """Stop nanod; returns (exit code, seconds it took)."""
+        # Inside the class body `signal` is the method above, not the
+        # module, so the default is resolved here.
+        if sig is None:
+            sig = signal.SIGTERM
         if not self.proc or self.proc.poll() is not None:
             return (self.proc.returncode if self.proc else None, 0.0)
         t0 = time.monotonic()
