@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/http_client.h"
 #include "core/bus.h"
 #include "core/cfg.h"
 #include "core/err.h"
@@ -41,7 +42,45 @@ struct nanod {
     bool                config_given;
     struct nano_api    *api;
     struct nano_timer   housekeeping;
+    struct nano_http_client *webhooks;  /* services' webhook() calls */
 };
+
+/* ---- services' webhooks over the asynchronous HTTP client ---------------------- */
+
+static void
+webhook_done(const struct nano_http_result *res, void *arg)
+{
+    static struct nano_metric *failed;
+
+    (void)arg;
+    if (res->err == NANO_OK && res->status < 300)
+        return;
+    if (!failed)
+        failed = nano_metric_counter("nano_rules_webhook_failures_total",
+                                     "webhook() calls that failed after retries");
+    nano_metric_inc(failed);
+    if (res->err != NANO_OK)
+        nano_logf(NANO_LOG_WARN, "rules", "webhook failed: %s",
+                  nano_strerror(res->err));
+    else
+        nano_logf(NANO_LOG_WARN, "rules", "webhook answered HTTP %d",
+                  res->status);
+}
+
+static int
+webhook_post(void *arg, const char *url, const char *body, size_t len,
+             bool is_json)
+{
+    struct nanod *nd = arg;
+    int rc;
+
+    if (!nd->webhooks &&
+        (rc = nano_http_client_new(nd->d.loop, NULL, &nd->webhooks)) != NANO_OK)
+        return rc;
+    return nano_http_client_post(nd->webhooks, url,
+                                 is_json ? "application/json" : "text/plain; charset=utf-8",
+                                 body, body ? len : 0, NULL, webhook_done, nd);
+}
 
 /* ---- configuration ------------------------------------------------------------ */
 
@@ -361,6 +400,8 @@ main(int argc, char **argv)
     if (rc != NANO_OK)
         nano_logf(NANO_LOG_ERR, "core", "ignoring saved devices: %s", d.msg);
     d = (struct nano_diag){ 0 };
+    struct nano_rules_io io = { .webhook = webhook_post, .arg = &nd };
+    nano_rules_set_io(nd.d.rules, &io);
     rc = nano_rules_load_state(nd.d.rules, &d);
     if (rc != NANO_OK)
         nano_logf(NANO_LOG_ERR, "core", "ignoring saved services: %s", d.msg);
@@ -390,6 +431,7 @@ main(int argc, char **argv)
     nano_api_stop(nd.api);
 out_core:
     nano_rules_free(nd.d.rules);
+    nano_http_client_free(nd.webhooks);
     nano_devmgr_free(nd.d.devices);
     nano_bus_free(nd.d.bus);
     nano_loop_free(nd.d.loop);

@@ -165,7 +165,7 @@ add_const(struct comp *c, double v, uint32_t *idx)
 static int
 emit_const(struct comp *c, double v, uint32_t start, uint32_t end)
 {
-    uint32_t k;
+    uint32_t k = 0;
     int rc;
 
     if ((rc = add_const(c, v, &k)) != NANO_OK)
@@ -556,7 +556,7 @@ compile_call(struct comp *c, int32_t id, int *type)
     const struct rnode *a0 = n->a >= 0 ? &c->nodes[n->a] : NULL;
     const struct rnode *a1 = a0 && a0->next >= 0 ? &c->nodes[a0->next] : NULL;
     int found = -1, any = -1;
-    uint16_t slot, idx;
+    uint16_t slot = 0, idx = 0;
     int rc, t;
 
     name_text(c, n, fn, sizeof fn);

@@ -20,7 +20,7 @@ services:
   temp-alert:
     rule: temperature > 75.0
     clear: temperature < 70
-    action: publish("alerts/heat", {"t": temperature, "service": "{service}"})
+    action: 'publish("alerts/heat", {"t": temperature, "service": "{service}"})'
 """
 
 
