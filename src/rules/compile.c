@@ -429,7 +429,9 @@ compile_name(struct comp *c, int32_t id, int *type)
                         "\"input\" topic filter read fields", name);
         if ((rc = find_or_add_input(c, &sym, name, n, &slot)) != NANO_OK)
             return rc;
-        *type = sym.kind == NANO_RSYM_PIN ? TY_BOOL : TY_ANY;
+        /* pins too: a pin topic is written by anyone, so its value is
+         * normalised to a condition (TRUTH) where one is needed */
+        *type = TY_ANY;
         return emit(c, RULE_OP_INPUT, slot, 0, n->start, n->end);
     }
     return cerr(c, NANO_EPARSE, n->line, n->col, "'%s' cannot be read", name);
@@ -780,12 +782,13 @@ compile_compare(struct comp *c, int32_t id, int *type)
     }
     /* age(x) > constant: the service can wake exactly when it turns true. */
     double kv;
+    /* (beyond ~30 years the wake-up would overflow; treat as generic) */
     if ((n->op == T_GT || n->op == T_GE) && is_age_call(c, n->a) &&
-        const_literal(c, n->b, &kv) && kv >= 0) {
+        const_literal(c, n->b, &kv) && kv >= 0 && kv < 1e9) {
         c->age_direct = n->a;
         c->age_direct_secs = kv;
     } else if ((n->op == T_LT || n->op == T_LE) && is_age_call(c, n->b) &&
-               const_literal(c, n->a, &kv) && kv >= 0) {
+               const_literal(c, n->a, &kv) && kv >= 0 && kv < 1e9) {
         c->age_direct = n->b;
         c->age_direct_secs = kv;
     }
@@ -1361,10 +1364,11 @@ compile_action(struct comp *c, const char *text, const char *origin,
         if ((rc = compile_template(c, n->a, &act->tmpl)) != NANO_OK)
             return rc;
         if (template_is_plain(c->r, act->tmpl)) {
-            const struct rpart *p = &c->r->parts[c->r->tmpls[act->tmpl].first];
+            const struct rtmpl *tm = &c->r->tmpls[act->tmpl];
             const char *why = "a topic cannot be empty";
-            if (c->r->tmpls[act->tmpl].n != 1 ||
-                nano_topic_check(c->r->pool + p->off, &why) != NANO_OK)
+            if (tm->n != 1 ||
+                nano_topic_check(c->r->pool + c->r->parts[tm->first].off,
+                                 &why) != NANO_OK)
                 return cerr(c, NANO_ETYPE, a0->line, a0->col, "bad topic: %s",
                             why);
         }
@@ -1414,8 +1418,8 @@ compile_action(struct comp *c, const char *text, const char *origin,
         if ((rc = compile_template(c, n->a, &act->tmpl)) != NANO_OK)
             return rc;
         if (template_is_plain(c->r, act->tmpl)) {
-            const struct rpart *p = &c->r->parts[c->r->tmpls[act->tmpl].first];
-            const char *u = c->r->tmpls[act->tmpl].n ? c->r->pool + p->off : "";
+            const struct rtmpl *tm = &c->r->tmpls[act->tmpl];
+            const char *u = tm->n ? c->r->pool + c->r->parts[tm->first].off : "";
             if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0)
                 return cerr(c, NANO_ETYPE, a0->line, a0->col, "the URL of "
                             "webhook() must start with http:// or https://");
