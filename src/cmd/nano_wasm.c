@@ -4,6 +4,7 @@
  *
  *   nano-wasm run FILE.wasm [--invoke FUNC [ARGS...]] [--fuel N]
  *             [--timeout-ms N] [--memory-pages N] [--repeat N]
+ *             [--run-all-exports]
  *   nano-wasm validate FILE.wasm
  *   nano-wasm info FILE.wasm
  *
@@ -11,7 +12,13 @@
  * --invoke, calls an exported function with ARGS converted to the types of
  * its parameters (integers in decimal or 0x hex, floats as strtod reads
  * them, including nan and inf), then prints the results as TYPE:VALUE,
- * one line.  Imported functions are stubbed (they return zeros) and
+ * one line.  --run-all-exports calls every exported function that takes
+ * no arguments, in order, and prints "name() => results" or
+ * "name() => error: KIND", logging each call of an imported function as
+ * "called host mod.name(args) => results": the same format as wabt's
+ * `wasm-interp --run-all-exports --dummy-import-func`, so the two can be
+ * compared (tools/wasm-diff.sh).  Imported functions are stubbed (they
+ * return zeros) and
  * imported memories, tables and globals are created to fit, so a module
  * with imports can still be exercised.  Exit status: 0 success, 1 trap or
  * invalid module or bad arguments, 2 usage.
@@ -31,6 +38,7 @@
 static const char usage[] =
     "usage: nano-wasm run FILE.wasm [--invoke FUNC [ARGS...]] [--fuel N]\n"
     "                 [--timeout-ms N] [--memory-pages N] [--repeat N]\n"
+    "                 [--run-all-exports]\n"
     "       nano-wasm validate FILE.wasm\n"
     "       nano-wasm info FILE.wasm\n";
 
@@ -162,17 +170,46 @@ cmd_validate(const char *path)
     return 0;
 }
 
+static void print_wabt_val(uint8_t type, union nano_wasm_val v);
+
+/* One stubbed import: its name and type, for --run-all-exports logging. */
+struct stub {
+    struct stub *next;
+    int log;
+    uint32_t np, nr;
+    uint8_t pt[64], rt[64];
+    char name[];
+};
+
 /* Imported functions do nothing and return zeros. */
 static int
 stub_fn(struct nano_wasm_call_ctx *ctx, const union nano_wasm_val *args,
         union nano_wasm_val *results, void *user)
 {
-    (void)ctx; (void)args; (void)results; (void)user;
+    const struct stub *st = user;
+
+    (void)ctx;
+    for (uint32_t i = 0; i < st->nr; i++)
+        results[i].u64 = 0;
+    if (st->log) {
+        printf("called host %s(", st->name);
+        for (uint32_t i = 0; i < st->np; i++) {
+            if (i)
+                printf(", ");
+            print_wabt_val(st->pt[i], args[i]);
+        }
+        printf(") =>");
+        for (uint32_t i = 0; i < st->nr; i++) {
+            printf(i ? ", " : " ");
+            print_wabt_val(st->rt[i], results[i]);
+        }
+        putchar('\n');
+    }
     return 0;
 }
 
 static struct nano_wasm_imports *
-stub_imports(const struct nano_wasm_module *mod)
+stub_imports(const struct nano_wasm_module *mod, int log, struct stub **stubs)
 {
     struct nano_wasm_imports *imp = nano_wasm_imports_new();
     struct nano_wasm_extern_info info;
@@ -184,11 +221,27 @@ stub_imports(const struct nano_wasm_module *mod)
     zero.u64 = 0;
     for (size_t i = 0; nano_wasm_module_import(mod, i, &info) == 0; i++) {
         switch (info.kind) {
-        case NANO_WASM_EXTERN_FUNC:
+        case NANO_WASM_EXTERN_FUNC: {
+            struct stub *st;
+            if (info.nparams > 64 || info.nresults > 64)
+                break;
+            st = calloc(1, sizeof *st + info.module_len + info.name_len + 2);
+            if (!st)
+                break;
+            st->log = log;
+            st->np = info.nparams;
+            st->nr = info.nresults;
+            memcpy(st->pt, info.params, info.nparams);
+            memcpy(st->rt, info.results, info.nresults);
+            snprintf(st->name, info.module_len + info.name_len + 2, "%s.%s",
+                     info.module, info.name);
+            st->next = *stubs;
+            *stubs = st;
             nano_wasm_imports_add_func(imp, info.module, info.name,
                                        nano_wasm_sig_string(&info, sig, sizeof sig),
-                                       stub_fn, NULL);
+                                       stub_fn, st);
             break;
+        }
         case NANO_WASM_EXTERN_GLOBAL:
             nano_wasm_imports_add_global(imp, info.module, info.name,
                                          (enum nano_wasm_type)info.type, info.mut, zero);
@@ -268,6 +321,47 @@ print_val(uint8_t type, union nano_wasm_val v)
     }
 }
 
+/* wabt's notation: integers unsigned, floats with %f, references as 0 */
+static void
+print_wabt_val(uint8_t type, union nano_wasm_val v)
+{
+    switch (type) {
+    case NANO_WASM_I32: printf("i32:%" PRIu32, v.u32); break;
+    case NANO_WASM_I64: printf("i64:%" PRIu64, v.u64); break;
+    case NANO_WASM_F32: printf("f32:%f", (double)v.f32); break;
+    case NANO_WASM_F64: printf("f64:%f", v.f64); break;
+    case NANO_WASM_FUNCREF: printf("funcref:%d", v.ref ? 1 : 0); break;
+    case NANO_WASM_EXTERNREF: printf("externref:%d", v.ref ? 1 : 0); break;
+    default: printf("?"); break;
+    }
+}
+
+static void
+run_all_exports(struct nano_wasm_instance *inst, const struct nano_wasm_module *mod)
+{
+    struct nano_wasm_extern_info info;
+    struct nano_wasm_trap trap;
+    union nano_wasm_val res[64];
+
+    for (size_t i = 0; nano_wasm_module_export(mod, i, &info) == 0; i++) {
+        struct nano_wasm_func *f;
+        if (info.kind != NANO_WASM_EXTERN_FUNC || info.nparams || info.nresults > 64)
+            continue;
+        f = nano_wasm_find_func_n(inst, info.name, info.name_len);
+        int rc = nano_wasm_call_func(inst, f, NULL, 0, res, info.nresults, &trap);
+        printf("%s() =>", info.name);
+        if (rc) {
+            printf(" error: %s\n", trap.msg);
+            continue;
+        }
+        for (uint32_t k = 0; k < info.nresults; k++) {
+            printf(k ? ", " : " ");
+            print_wabt_val(info.results[k], res[k]);
+        }
+        putchar('\n');
+    }
+}
+
 static int
 parse_u64(const char *opt, const char *s, uint64_t *out)
 {
@@ -289,6 +383,8 @@ cmd_run(int argc, char **argv)
     const char *fargs[64];
     int nfargs = 0;
     uint64_t fuel = 0, timeout = 0, pages = 0, repeat = 1;
+    int all_exports = 0;
+    struct stub *stubs = NULL;
     struct nano_wasm_limits lim;
     struct nano_wasm_module *mod;
     struct nano_wasm_imports *imp;
@@ -308,6 +404,10 @@ cmd_run(int argc, char **argv)
             if (i + 1 >= argc || parse_u64(a, argv[i + 1], dst))
                 return 2;
             i++;
+            continue;
+        }
+        if (!strcmp(a, "--run-all-exports")) {
+            all_exports = 1;
             continue;
         }
         if (!strcmp(a, "--invoke")) {
@@ -337,7 +437,7 @@ cmd_run(int argc, char **argv)
     lim.max_memory_pages = pages > 65536 ? 65536 : (uint32_t)pages;
     if (load(path, &lim, &bytes, &mod))
         return 1;
-    if (!(imp = stub_imports(mod))) {
+    if (!(imp = stub_imports(mod, all_exports, &stubs))) {
         fprintf(stderr, "nano-wasm: out of memory\n");
         return 1;
     }
@@ -351,6 +451,8 @@ cmd_run(int argc, char **argv)
         status = 1;
         goto out;
     }
+    if (all_exports)
+        run_all_exports(inst, mod);
     if (func) {
         struct nano_wasm_func *f = nano_wasm_find_func(inst, func);
         union nano_wasm_val args[64], res[64];
@@ -400,6 +502,11 @@ cmd_run(int argc, char **argv)
 out:
     nano_wasm_instance_free(inst);
     nano_wasm_imports_free(imp);
+    while (stubs) {
+        struct stub *next = stubs->next;
+        free(stubs);
+        stubs = next;
+    }
     nano_wasm_module_free(mod);
     free(bytes);
     return status;
