@@ -4,9 +4,10 @@
  *
  *   nano-wasm run FILE.wasm [--invoke FUNC [ARGS...]] [--fuel N]
  *             [--timeout-ms N] [--memory-pages N] [--repeat N]
- *             [--run-all-exports]
+ *             [--run-all-exports] [--stats]
  *   nano-wasm validate FILE.wasm
  *   nano-wasm info FILE.wasm
+ *   nano-wasm dump FILE.wasm     (the internal code, for tuning)
  *
  * `run` instantiates the module (running its start function) and, with
  * --invoke, calls an exported function with ARGS converted to the types of
@@ -17,7 +18,9 @@
  * "name() => error: KIND", logging each call of an imported function as
  * "called host mod.name(args) => results": the same format as wabt's
  * `wasm-interp --run-all-exports --dummy-import-func`, so the two can be
- * compared (tools/wasm-diff.sh).  Imported functions are stubbed (they
+ * compared (tools/wasm-diff.sh).  --stats prints to stderr the time taken
+ * to load (decode, validate, compile) and to instantiate, the time of the
+ * call(s), and the peak resident set size (VmHWM), for bench/wasm/run.sh.  Imported functions are stubbed (they
  * return zeros) and
  * imported memories, tables and globals are created to fit, so a module
  * with imports can still be exercised.  Exit status: 0 success, 1 trap or
@@ -38,9 +41,10 @@
 static const char usage[] =
     "usage: nano-wasm run FILE.wasm [--invoke FUNC [ARGS...]] [--fuel N]\n"
     "                 [--timeout-ms N] [--memory-pages N] [--repeat N]\n"
-    "                 [--run-all-exports]\n"
+    "                 [--run-all-exports] [--stats]\n"
     "       nano-wasm validate FILE.wasm\n"
-    "       nano-wasm info FILE.wasm\n";
+    "       nano-wasm info FILE.wasm\n"
+    "       nano-wasm dump FILE.wasm\n";
 
 static uint8_t *
 read_file(const char *path, size_t *len)
@@ -106,6 +110,32 @@ print_name(const char *s, size_t len)
         else
             putchar(c);
     }
+}
+
+static double
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Peak resident set size in kB, from /proc (0 if unavailable). */
+static long
+vm_hwm_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = 0;
+
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmHWM: %ld", &kb) == 1)
+            break;
+    fclose(f);
+    return kb;
 }
 
 static int
@@ -383,7 +413,8 @@ cmd_run(int argc, char **argv)
     const char *fargs[64];
     int nfargs = 0;
     uint64_t fuel = 0, timeout = 0, pages = 0, repeat = 1;
-    int all_exports = 0;
+    int all_exports = 0, stats = 0;
+    double t0, t_load, t_inst, t_call = 0;
     struct stub *stubs = NULL;
     struct nano_wasm_limits lim;
     struct nano_wasm_module *mod;
@@ -404,6 +435,10 @@ cmd_run(int argc, char **argv)
             if (i + 1 >= argc || parse_u64(a, argv[i + 1], dst))
                 return 2;
             i++;
+            continue;
+        }
+        if (!strcmp(a, "--stats")) {
+            stats = 1;
             continue;
         }
         if (!strcmp(a, "--run-all-exports")) {
@@ -435,13 +470,17 @@ cmd_run(int argc, char **argv)
     lim.fuel = fuel;
     lim.timeout_ms = timeout > UINT32_MAX ? UINT32_MAX : (uint32_t)timeout;
     lim.max_memory_pages = pages > 65536 ? 65536 : (uint32_t)pages;
+    t0 = now_ms();
     if (load(path, &lim, &bytes, &mod))
         return 1;
+    t_load = now_ms() - t0;
     if (!(imp = stub_imports(mod, all_exports, &stubs))) {
         fprintf(stderr, "nano-wasm: out of memory\n");
         return 1;
     }
+    t0 = now_ms();
     rc = nano_wasm_instantiate(mod, imp, &lim, &inst, &trap);
+    t_inst = now_ms() - t0;
     if (rc) {
         if (rc == NANO_WASM_ETRAP)
             fprintf(stderr, "nano-wasm: %s: trap during instantiation: %s (%s)\n",
@@ -478,11 +517,13 @@ cmd_run(int argc, char **argv)
                 goto out;
             }
         }
+        t0 = now_ms();
         for (uint64_t r = 0; r < (repeat ? repeat : 1); r++) {
             rc = nano_wasm_call_func(inst, f, args, np, res, nr, &trap);
             if (rc)
                 break;
         }
+        t_call = now_ms() - t0;
         if (rc == NANO_WASM_ETRAP) {
             fprintf(stderr, "nano-wasm: trap: %s (%s)\n", trap.msg,
                     nano_wasm_trap_name(trap.kind));
@@ -499,6 +540,9 @@ cmd_run(int argc, char **argv)
             putchar('\n');
         }
     }
+    if (stats)
+        fprintf(stderr, "stats: load %.3f ms, instantiate %.3f ms, call %.3f ms, "
+                "VmHWM %ld kB\n", t_load, t_inst, t_call, vm_hwm_kb());
 out:
     nano_wasm_instance_free(inst);
     nano_wasm_imports_free(imp);
@@ -527,6 +571,16 @@ main(int argc, char **argv)
         return cmd_validate(argv[2]);
     if (!strcmp(argv[1], "info") && argc == 3)
         return cmd_info(argv[2]);
+    if (!strcmp(argv[1], "dump") && argc == 3) {
+        struct nano_wasm_module *mod;
+        uint8_t *bytes;
+        if (load(argv[2], NULL, &bytes, &mod))
+            return 1;
+        nano_wasm_module_dump(mod, stdout);
+        nano_wasm_module_free(mod);
+        free(bytes);
+        return 0;
+    }
     fputs(usage, stderr);
     return 2;
 }

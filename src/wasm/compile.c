@@ -92,6 +92,7 @@ struct comp {
         uint32_t dst;           /* cell of its destination operand */
         uint32_t serial;        /* the virtual stack entry it produced */
         uint16_t cmp;           /* wasm op of a fusable compare, or 0 */
+        bool addi;              /* it was i32_add_i a, imm (for addresses) */
         uint32_t a;             /* compare operands */
         bool bimm;
         uint32_t b;
@@ -478,6 +479,7 @@ note_last(struct comp *c, uint32_t start, uint32_t dst)
     c->last.dst = dst;
     c->last.serial = c->vs[c->nvs - 1].serial;
     c->last.cmp = 0;
+    c->last.addi = false;
 }
 
 /* Is the top entry the untouched result of the last instruction? */
@@ -753,6 +755,11 @@ compile_numeric(struct comp *c, const struct wasm__instr *in)
         else
             emit_u32(c, eb.k.u32);
         note_last(c, start, start + 1);
+        if (op == WASM_OP_i32_add) {
+            c->last.addi = true;
+            c->last.a = sa;
+            c->last.bk = eb.k;
+        }
         if (bri_iop[op]) {
             c->last.cmp = op;
             c->last.a = sa;
@@ -900,6 +907,55 @@ compile_br_table(struct comp *c, const struct wasm__instr *in)
             emit_br(c, fr);
         }
     }
+}
+
+/*
+ * Loads and stores: `load dst, base, addimm, offset` and `store base, val,
+ * addimm, offset`.  When the address was just computed by `i32.add x, k`
+ * (the last instruction, its result untouched since), that add is removed
+ * and x, k become base and addimm.
+ */
+static int
+compile_memory(struct comp *c, const struct wasm__instr *in)
+{
+    const struct wasm__opinfo *oi = &wasm__ops[in->op];
+    bool load = oi->cls == WASM_CLS_L;
+    uint32_t da = c->nvs - (load ? 1 : 2), base, addimm = 0, val = 0, start, dst;
+    const struct vsent *ea = &c->vs[da];
+
+    if (c->last.valid && c->last.addi && c->last.end == c->n &&
+        ea->kind == K_HOME && ea->serial == c->last.serial) {
+        base = c->last.a;
+        addimm = c->last.bk.u32;
+        c->n = c->last.start;
+        c->last.valid = false;
+        if (!load)
+            val = operand(c, pop(c));
+        pop(c);
+    } else {
+        if (!load)
+            val = operand(c, pop(c));
+        base = operand(c, pop(c));
+    }
+    start = c->n;
+    emit_op(c, (enum wasm__iop)(direct_iop[in->op] - 1));
+    if (load) {
+        uint8_t t = oi->push[0] == 'i' ? NANO_WASM_I32 : oi->push[0] == 'I' ? NANO_WASM_I64 :
+                    oi->push[0] == 'f' ? NANO_WASM_F32 : NANO_WASM_F64;
+        dst = c->n;
+        emit_u32(c, push_home(c, t));
+        emit_u32(c, base);
+        emit_u32(c, addimm);
+        emit_u32(c, in->offset);
+        note_last(c, start, dst);
+    } else {
+        emit_u32(c, base);
+        emit_u32(c, val);
+        emit_u32(c, addimm);
+        emit_u32(c, in->offset);
+        c->last.valid = false;
+    }
+    return 0;
 }
 
 static int
@@ -1172,18 +1228,8 @@ compile_instr(struct comp *c, const struct wasm__instr *in)
         break;
     }
 
-    if (oi->cls == WASM_CLS_L) {
-        uint8_t t = oi->push[0] == 'i' ? NANO_WASM_I32 : oi->push[0] == 'I' ? NANO_WASM_I64 :
-                    oi->push[0] == 'f' ? NANO_WASM_F32 : NANO_WASM_F64;
-        x[0] = in->offset;
-        simple(c, (enum wasm__iop)(direct_iop[in->op] - 1), 1, t, x, 1);
-        return 0;
-    }
-    if (oi->cls == WASM_CLS_S) {
-        x[0] = in->offset;
-        simple(c, (enum wasm__iop)(direct_iop[in->op] - 1), 2, 0, x, 1);
-        return 0;
-    }
+    if (oi->cls == WASM_CLS_L || oi->cls == WASM_CLS_S)
+        return compile_memory(c, in);
     if (oi->cls == WASM_CLS_N) {
         compile_numeric(c, in);
         return 0;

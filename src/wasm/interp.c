@@ -260,25 +260,28 @@ refuel(struct wasm__exec *ex, enum nano_wasm_trap_kind *kind)
     OP(br_##n##_ib) { T a = R(1).inf, b = (T)IMM64(2);                      \
         if (cond) { pc = pc[2 + C64].target; TICK(); NEXT(); }              \
         pc += 3 + C64; NEXT(); }
+/* Loads and stores carry a wrapping add-immediate besides the offset, so
+ * an `i32.add` of a constant feeding the address costs nothing:
+ * ea = ((base + addimm) mod 2^32) + offset, checked against the size. */
 #define LOAD(n, N, T, outf, conv)                                           \
     OP(n) {                                                                 \
-        uint64_t ea = (uint64_t)R(2).u32 + U(3);                            \
+        uint64_t ea = (uint64_t)(uint32_t)(R(2).u32 + U(3)) + U(4);         \
         T v;                                                                \
         if (WASM_UNLIKELY(ea + N > msize))                                  \
             TRAP(MEMORY_OOB);                                               \
         memcpy(&v, mbase + ea, N);                                          \
         R(1).outf = conv;                                                   \
-        pc += 4;                                                            \
+        pc += 5;                                                            \
         NEXT();                                                             \
     }
 #define STORE(n, N, T, conv)                                                \
     OP(n) {                                                                 \
-        uint64_t ea = (uint64_t)R(1).u32 + U(3);                            \
+        uint64_t ea = (uint64_t)(uint32_t)(R(1).u32 + U(3)) + U(4);         \
         T v = conv;                                                         \
         if (WASM_UNLIKELY(ea + N > msize))                                  \
             TRAP(MEMORY_OOB);                                               \
         memcpy(mbase + ea, &v, N);                                          \
-        pc += 4;                                                            \
+        pc += 5;                                                            \
         NEXT();                                                             \
     }
 

@@ -4,7 +4,7 @@
 # its unit tests and the spec runner out of the build.
 WASM_SRCS := src/wasm/decode.c src/wasm/validate.c src/wasm/compile.c \
              src/wasm/interp.c src/wasm/instance.c src/wasm/host.c \
-             src/wasm/module.c
+             src/wasm/module.c src/wasm/dump.c
 NANO_SRCS-$(NANO_WITH_WASM) += $(WASM_SRCS)
 
 ifeq ($(NANO_WITH_WASM),1)

@@ -36,6 +36,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -201,6 +202,11 @@ int nano_wasm_module_export(const struct nano_wasm_module *mod, size_t i,
  * to buf (always NUL-terminated when cap > 0).  Returns buf.  Borrows info. */
 char *nano_wasm_sig_string(const struct nano_wasm_extern_info *info,
                            char *buf, size_t cap);
+
+/* Print the internal code of every defined function to out: one line per
+ * instruction with its slots, immediates and branch targets (a debugging
+ * and tuning aid; the format is not stable).  Borrows mod and out. */
+void nano_wasm_module_dump(const struct nano_wasm_module *mod, FILE *out);
 
 /* ---- imports and host functions ------------------------------------------ */
 
