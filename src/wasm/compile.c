@@ -923,6 +923,9 @@ compile_memory(struct comp *c, const struct wasm__instr *in)
     uint32_t da = c->nvs - (load ? 1 : 2), base, addimm = 0, val = 0, start, dst;
     const struct vsent *ea = &c->vs[da];
 
+    bool kval = !load && c->vs[c->nvs - 1].kind == K_CONST;
+    union nano_wasm_val k = c->vs[c->nvs - 1].k;
+
     if (c->last.valid && c->last.addi && c->last.end == c->n &&
         ea->kind == K_HOME && ea->serial == c->last.serial) {
         base = c->last.a;
@@ -930,12 +933,29 @@ compile_memory(struct comp *c, const struct wasm__instr *in)
         c->n = c->last.start;
         c->last.valid = false;
         if (!load)
-            val = operand(c, pop(c));
+            val = kval ? (pop(c), 0) : operand(c, pop(c));
         pop(c);
     } else {
         if (!load)
-            val = operand(c, pop(c));
+            val = kval ? (pop(c), 0) : operand(c, pop(c));
         base = operand(c, pop(c));
+    }
+    if (kval) {
+        /* a constant value: one of the store-immediate forms */
+        static const uint16_t by_width[9] = {
+            [1] = WASM_IOP_store8_i, [2] = WASM_IOP_store16_i,
+            [4] = WASM_IOP_store32_i, [8] = WASM_IOP_store64_i,
+        };
+        emit_op(c, (enum wasm__iop)by_width[oi->width]);
+        emit_u32(c, base);
+        emit_u32(c, addimm);
+        emit_u32(c, in->offset);
+        if (oi->width == 8)
+            emit_imm64(c, k.u64);
+        else
+            emit_u32(c, k.u32);
+        c->last.valid = false;
+        return 0;
     }
     start = c->n;
     emit_op(c, (enum wasm__iop)(direct_iop[in->op] - 1));
@@ -1063,6 +1083,14 @@ compile_instr(struct comp *c, const struct wasm__instr *in)
         return 0;
     case WASM_OP_end: {
         struct cframe f = *fr;
+        if (c->ncf == 1) {
+            /* the body's end: branches to it were compiled as returns,
+             * so only the fall-through path arrives here */
+            if (!f.unreachable)
+                emit_return(c);
+            c->ncf = 0;
+            return 0;
+        }
         if (!f.unreachable)
             for (uint32_t i = f.height; i < c->nvs; i++)
                 materialize(c, i);
@@ -1073,8 +1101,6 @@ compile_instr(struct comp *c, const struct wasm__instr *in)
         for (uint32_t i = 0; i < f.nresults; i++)
             push(c, K_HOME, f.rtypes[i]);
         c->last.valid = false;
-        if (c->ncf == 0)
-            emit_return(c);
         return 0;
     }
     case WASM_OP_br:

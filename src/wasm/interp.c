@@ -519,6 +519,21 @@ do_ret:
     STORE(i64_store16, 2, uint16_t, WASM_BSWAP16((uint16_t)R(2).u64))
     STORE(i64_store32, 4, uint32_t, WASM_BSWAP32((uint32_t)R(2).u64))
 
+#define STORE_I(n, N, T, conv)                                              \
+    OP(n) {                                                                 \
+        uint64_t ea = (uint64_t)(uint32_t)(R(1).u32 + U(2)) + U(3);         \
+        T v = conv;                                                         \
+        if (WASM_UNLIKELY(ea + N > msize))                                  \
+            TRAP(MEMORY_OOB);                                               \
+        memcpy(mbase + ea, &v, N);                                          \
+        pc += (N == 8) ? 4 + C64 : 5;                                       \
+        NEXT();                                                             \
+    }
+    STORE_I(store8_i,  1, uint8_t,  (uint8_t)U(4))
+    STORE_I(store16_i, 2, uint16_t, WASM_BSWAP16((uint16_t)U(4)))
+    STORE_I(store32_i, 4, uint32_t, WASM_BSWAP32(U(4)))
+    STORE_I(store64_i, 8, uint64_t, WASM_BSWAP64(IMM64(4)))
+
     OP(memory_size) { R(1).u32 = inst->mem0->pages; pc += 2; NEXT(); }
     OP(memory_grow) {
         R(1).i32 = wasm__memory_grow(inst->mem0, R(2).u32);
