@@ -75,6 +75,8 @@ struct comp {
     struct wasm__reader r;
     uint32_t L;                 /* params + locals */
     uint8_t *ltypes;            /* type of each local */
+    uint8_t *lstate;            /* per local: 1 written at top level before
+                                   any read, 2 read before that */
     jmp_buf oom;                /* out of memory: unwind to compile_func */
     union wasm__cell *code;
     uint32_t n, cap;
@@ -785,11 +787,33 @@ compile_numeric(struct comp *c, const struct wasm__instr *in)
     }
 }
 
+/*
+ * Which locals need zeroing on entry?  A write in the body's top-level
+ * block (not inside any block, loop or if) executes before every later
+ * instruction that runs, so a local written there before any read of it
+ * never has its initial value observed.  Everything else is zeroed.
+ */
+static void
+note_local_write(struct comp *c, uint32_t x)
+{
+    if (c->ncf == 1 && c->lstate[x] == 0)
+        c->lstate[x] = 1;
+}
+
+static void
+note_local_read(struct comp *c, uint32_t x)
+{
+    if (c->lstate[x] == 0)
+        c->lstate[x] = 2;
+}
+
 static void
 compile_local_set(struct comp *c, uint32_t x, bool tee)
 {
     uint32_t d = c->nvs - 1;
     struct vsent *e = &c->vs[d];
+
+    note_local_write(c, x);
 
     if (e->kind == K_LOCAL && e->slot == x)
         goto done;                              /* x = x */
@@ -1146,6 +1170,7 @@ compile_instr(struct comp *c, const struct wasm__instr *in)
         e = push(c, K_LOCAL, 0);
         e->slot = in->a;
         e->type = c->ltypes[in->a];
+        note_local_read(c, in->a);
         return 0;
     case WASM_OP_local_set:
         compile_local_set(c, in->a, false);
@@ -1311,7 +1336,7 @@ wasm__compile_func(struct nano_wasm_module *m, uint32_t def_idx,
     fc->nresults = ft->nresults;
     fc->func_idx = m->nfunc_imports + def_idx;
 
-    if (!(c->ltypes = malloc(c->L + 1u))) {
+    if (!(c->ltypes = malloc(c->L + 1u)) || !(c->lstate = calloc(c->L + 1u, 1))) {
         rc = -ENOMEM;
     } else if (setjmp(c->oom)) {
         rc = -ENOMEM;
@@ -1331,9 +1356,20 @@ wasm__compile_func(struct nano_wasm_module *m, uint32_t def_idx,
             fc->cells = cells;
             fc->ncells = c->n;
             fc->frame_size = c->L + c->maxvs + 2;
+            /* the range of declared locals that may be read unwritten */
+            uint32_t lo = c->L, hi = 0;
+            for (uint32_t x = ft->nparams; x < c->L; x++)
+                if (c->lstate[x] != 1) {
+                    if (x < lo)
+                        lo = x;
+                    hi = x + 1;
+                }
+            fc->zero_from = lo < hi ? lo : 0;
+            fc->zero_count = lo < hi ? hi - lo : 0;
         }
     }
     free(c->ltypes);
+    free(c->lstate);
     free(c->code);
     free(c->rel);
     free(c->vs);
