@@ -75,6 +75,8 @@ struct comp {
     struct wasm__reader r;
     uint32_t L;                 /* params + locals */
     uint8_t *ltypes;            /* type of each local */
+    uint8_t *lstate;            /* per local: 1 written at top level before
+                                   any read, 2 read before that */
     jmp_buf oom;                /* out of memory: unwind to compile_func */
     union wasm__cell *code;
     uint32_t n, cap;
@@ -785,11 +787,33 @@ compile_numeric(struct comp *c, const struct wasm__instr *in)
     }
 }
 
+/*
+ * Which locals need zeroing on entry?  A write in the body's top-level
+ * block (not inside any block, loop or if) executes before every later
+ * instruction that runs, so a local written there before any read of it
+ * never has its initial value observed.  Everything else is zeroed.
+ */
+static void
+note_local_write(struct comp *c, uint32_t x)
+{
+    if (c->ncf == 1 && c->lstate[x] == 0)
+        c->lstate[x] = 1;
+}
+
+static void
+note_local_read(struct comp *c, uint32_t x)
+{
+    if (c->lstate[x] == 0)
+        c->lstate[x] = 2;
+}
+
 static void
 compile_local_set(struct comp *c, uint32_t x, bool tee)
 {
     uint32_t d = c->nvs - 1;
     struct vsent *e = &c->vs[d];
+
+    note_local_write(c, x);
 
     if (e->kind == K_LOCAL && e->slot == x)
         goto done;                              /* x = x */
@@ -923,6 +947,9 @@ compile_memory(struct comp *c, const struct wasm__instr *in)
     uint32_t da = c->nvs - (load ? 1 : 2), base, addimm = 0, val = 0, start, dst;
     const struct vsent *ea = &c->vs[da];
 
+    bool kval = !load && c->vs[c->nvs - 1].kind == K_CONST;
+    union nano_wasm_val k = c->vs[c->nvs - 1].k;
+
     if (c->last.valid && c->last.addi && c->last.end == c->n &&
         ea->kind == K_HOME && ea->serial == c->last.serial) {
         base = c->last.a;
@@ -930,12 +957,29 @@ compile_memory(struct comp *c, const struct wasm__instr *in)
         c->n = c->last.start;
         c->last.valid = false;
         if (!load)
-            val = operand(c, pop(c));
+            val = kval ? (pop(c), 0) : operand(c, pop(c));
         pop(c);
     } else {
         if (!load)
-            val = operand(c, pop(c));
+            val = kval ? (pop(c), 0) : operand(c, pop(c));
         base = operand(c, pop(c));
+    }
+    if (kval) {
+        /* a constant value: one of the store-immediate forms */
+        static const uint16_t by_width[9] = {
+            [1] = WASM_IOP_store8_i, [2] = WASM_IOP_store16_i,
+            [4] = WASM_IOP_store32_i, [8] = WASM_IOP_store64_i,
+        };
+        emit_op(c, (enum wasm__iop)by_width[oi->width]);
+        emit_u32(c, base);
+        emit_u32(c, addimm);
+        emit_u32(c, in->offset);
+        if (oi->width == 8)
+            emit_imm64(c, k.u64);
+        else
+            emit_u32(c, k.u32);
+        c->last.valid = false;
+        return 0;
     }
     start = c->n;
     emit_op(c, (enum wasm__iop)(direct_iop[in->op] - 1));
@@ -1063,6 +1107,14 @@ compile_instr(struct comp *c, const struct wasm__instr *in)
         return 0;
     case WASM_OP_end: {
         struct cframe f = *fr;
+        if (c->ncf == 1) {
+            /* the body's end: branches to it were compiled as returns,
+             * so only the fall-through path arrives here */
+            if (!f.unreachable)
+                emit_return(c);
+            c->ncf = 0;
+            return 0;
+        }
         if (!f.unreachable)
             for (uint32_t i = f.height; i < c->nvs; i++)
                 materialize(c, i);
@@ -1073,8 +1125,6 @@ compile_instr(struct comp *c, const struct wasm__instr *in)
         for (uint32_t i = 0; i < f.nresults; i++)
             push(c, K_HOME, f.rtypes[i]);
         c->last.valid = false;
-        if (c->ncf == 0)
-            emit_return(c);
         return 0;
     }
     case WASM_OP_br:
@@ -1120,6 +1170,7 @@ compile_instr(struct comp *c, const struct wasm__instr *in)
         e = push(c, K_LOCAL, 0);
         e->slot = in->a;
         e->type = c->ltypes[in->a];
+        note_local_read(c, in->a);
         return 0;
     case WASM_OP_local_set:
         compile_local_set(c, in->a, false);
@@ -1285,7 +1336,7 @@ wasm__compile_func(struct nano_wasm_module *m, uint32_t def_idx,
     fc->nresults = ft->nresults;
     fc->func_idx = m->nfunc_imports + def_idx;
 
-    if (!(c->ltypes = malloc(c->L + 1u))) {
+    if (!(c->ltypes = malloc(c->L + 1u)) || !(c->lstate = calloc(c->L + 1u, 1))) {
         rc = -ENOMEM;
     } else if (setjmp(c->oom)) {
         rc = -ENOMEM;
@@ -1305,9 +1356,20 @@ wasm__compile_func(struct nano_wasm_module *m, uint32_t def_idx,
             fc->cells = cells;
             fc->ncells = c->n;
             fc->frame_size = c->L + c->maxvs + 2;
+            /* the range of declared locals that may be read unwritten */
+            uint32_t lo = c->L, hi = 0;
+            for (uint32_t x = ft->nparams; x < c->L; x++)
+                if (c->lstate[x] != 1) {
+                    if (x < lo)
+                        lo = x;
+                    hi = x + 1;
+                }
+            fc->zero_from = lo < hi ? lo : 0;
+            fc->zero_count = lo < hi ? hi - lo : 0;
         }
     }
     free(c->ltypes);
+    free(c->lstate);
     free(c->code);
     free(c->rel);
     free(c->vs);

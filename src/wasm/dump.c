@@ -24,6 +24,9 @@ shape(enum wasm__iop iop)
     case WASM_IOP_const64:       return "dI";
     case WASM_IOP_select:        return "dsss";
     case WASM_IOP_trap:          return "u";
+    case WASM_IOP_store8_i:      case WASM_IOP_store16_i:
+    case WASM_IOP_store32_i:     return "suuu";
+    case WASM_IOP_store64_i:     return "suuI";
     case WASM_IOP_br:            return "t";
     case WASM_IOP_br_back:       return "t";
     case WASM_IOP_br_if:         case WASM_IOP_br_ifz:

@@ -170,6 +170,24 @@ static inline uint32_t rotr32(uint32_t a, uint32_t b) { b &= 31; return (a >> b)
 static inline uint64_t rotl64(uint64_t a, uint64_t b) { b &= 63; return (a << b) | (a >> ((64 - b) & 63)); }
 static inline uint64_t rotr64(uint64_t a, uint64_t b) { b &= 63; return (a >> b) | (a << ((64 - b) & 63)); }
 
+/* Zero the locals that may be read before written (usually none; see
+ * compile.c).  Short runs are stored inline: a loop here would become a
+ * call to memset. */
+static inline void
+zero_locals(union nano_wasm_val *fp, const struct wasm__code *cd)
+{
+    union nano_wasm_val *z = fp + cd->zero_from;
+
+    switch (cd->zero_count) {
+    case 0: return;
+    case 4: z[3].u64 = 0; /* FALLTHROUGH */
+    case 3: z[2].u64 = 0; /* FALLTHROUGH */
+    case 2: z[1].u64 = 0; /* FALLTHROUGH */
+    case 1: z[0].u64 = 0; return;
+    default: memset(z, 0, cd->zero_count * sizeof *z); return;
+    }
+}
+
 /* ---- fuel ---------------------------------------------------------------------------- */
 
 #define FUEL_CHUNK 10000
@@ -327,8 +345,7 @@ wasm__run(struct wasm__exec *ex, struct nano_wasm_func *f, union nano_wasm_val *
     RELOAD();
     if ((size_t)(stack_end - fp) < cd->frame_size)
         TRAP(STACK_EXHAUSTED);
-    for (uint32_t i = cd->nparams, e = cd->nparams + cd->nlocals; i < e; i++)
-        fp[i].u64 = 0;
+    zero_locals(fp, cd);
     pc = cd->cells;
     TICK();
 #if NANO_WASM_COMPUTED_GOTO
@@ -387,8 +404,7 @@ do_ret:
         csp->fp = fp;
         csp->inst = inst;
         csp++;
-        for (uint32_t i = cd->nparams, e = cd->nparams + cd->nlocals; i < e; i++)
-            nfp[i].u64 = 0;
+        zero_locals(nfp, cd);
         fp = nfp;
         pc = cd->cells;
         TICK();
@@ -518,6 +534,21 @@ do_ret:
     STORE(i64_store8,  1, uint8_t,  (uint8_t)R(2).u64)
     STORE(i64_store16, 2, uint16_t, WASM_BSWAP16((uint16_t)R(2).u64))
     STORE(i64_store32, 4, uint32_t, WASM_BSWAP32((uint32_t)R(2).u64))
+
+#define STORE_I(n, N, T, conv)                                              \
+    OP(n) {                                                                 \
+        uint64_t ea = (uint64_t)(uint32_t)(R(1).u32 + U(2)) + U(3);         \
+        T v = conv;                                                         \
+        if (WASM_UNLIKELY(ea + N > msize))                                  \
+            TRAP(MEMORY_OOB);                                               \
+        memcpy(mbase + ea, &v, N);                                          \
+        pc += (N == 8) ? 4 + C64 : 5;                                       \
+        NEXT();                                                             \
+    }
+    STORE_I(store8_i,  1, uint8_t,  (uint8_t)U(4))
+    STORE_I(store16_i, 2, uint16_t, WASM_BSWAP16((uint16_t)U(4)))
+    STORE_I(store32_i, 4, uint32_t, WASM_BSWAP32(U(4)))
+    STORE_I(store64_i, 8, uint64_t, WASM_BSWAP64(IMM64(4)))
 
     OP(memory_size) { R(1).u32 = inst->mem0->pages; pc += 2; NEXT(); }
     OP(memory_grow) {
@@ -869,8 +900,7 @@ do_call:
         csp->fp = fp;
         csp->inst = inst;
         csp++;
-        for (uint32_t i = cd->nparams, e = cd->nparams + cd->nlocals; i < e; i++)
-            nfp[i].u64 = 0;
+        zero_locals(nfp, cd);
         fp = nfp;
         pc = cd->cells;
         if (fn->inst != inst) {

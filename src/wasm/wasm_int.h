@@ -123,7 +123,10 @@ struct wasm__code {
     union wasm__cell *cells;
     uint32_t ncells;
     uint32_t nparams;
-    uint32_t nlocals;      /* declared locals, zeroed on entry */
+    uint32_t nlocals;      /* declared locals */
+    uint32_t zero_from;    /* locals [zero_from, zero_from + zero_count) */
+    uint32_t zero_count;   /* must be zeroed on entry; the others are
+                              always written before they are read */
     uint32_t nresults;
     uint32_t frame_size;
     uint32_t func_idx;

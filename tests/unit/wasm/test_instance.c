@@ -161,10 +161,59 @@ test_call_argument_checks(void)
     nano_wasm_module_free(mod);
 }
 
+static void
+test_locals_start_at_zero(void)
+{
+    /* (func (export "dirty") (local i32 i32 i32 i32)
+     *   local 0..3 = 0x55 ... ) leaves non-zero values in the stack slots */
+    static const uint8_t dirty_code[] = {
+        W_I32_CONST, 0xd5, 0x00, W_LOCAL_SET, 0,
+        W_I32_CONST, 0xd5, 0x00, W_LOCAL_SET, 1,
+        W_I32_CONST, 0xd5, 0x00, W_LOCAL_SET, 2,
+        W_I32_CONST, 0xd5, 0x00, W_LOCAL_SET, 3,
+        W_END
+    };
+    /* (func (export "fresh") (result i32) (local i32 i32 i32 i32)
+     *   (local.set 0 (i32.const 1))              ;; written first: not zeroed
+     *   (block (local.set 3 (i32.const 9)))      ;; nested: does not count
+     *   (i32.add (local.get 2) (local.get 3)))   ;; 2 was never written */
+    static const uint8_t fresh_code[] = {
+        W_I32_CONST, 1, W_LOCAL_SET, 0,
+        W_BLOCK, W_VOID, W_I32_CONST, 9, W_LOCAL_SET, 3, W_END,
+        W_LOCAL_GET, 2, W_LOCAL_GET, 3, W_I32_ADD, W_END
+    };
+    /* (func (export "loopy") (result i32) (local i32)
+     *   (block (loop ... reads local 0 before the top-level write below))) */
+    static const uint8_t loopy_code[] = {
+        W_LOCAL_GET, 0, W_LOCAL_SET, 0,
+        W_LOCAL_GET, 0, W_END
+    };
+    static const struct wa_func f[] = {
+        WA_FUNC("()", "iiii", dirty_code, "dirty"),
+        WA_FUNC("()i", "iiii", fresh_code, "fresh"),
+        WA_FUNC("()i", "i", loopy_code, "loopy"),
+    };
+    struct wa_module m = { .funcs = f, .nfuncs = 3 };
+    struct nano_wasm_module *mod;
+    struct nano_wasm_instance *a;
+    struct wa_buf bin;
+
+    wa_build(&m, &bin);
+    NT_ASSERT(nano_wasm_module_load(bin.d, bin.n, NULL, &mod, NULL) == 0);
+    NT_ASSERT(nano_wasm_instantiate(mod, NULL, NULL, &a, NULL) == 0);
+    NT_EQ_INT(nano_wasm_call(a, "dirty", NULL, 0, NULL, 0, NULL), 0);
+    NT_EQ_INT(call_i32(a, "fresh"), 9);
+    NT_EQ_INT(nano_wasm_call(a, "dirty", NULL, 0, NULL, 0, NULL), 0);
+    NT_EQ_INT(call_i32(a, "loopy"), 0);
+    nano_wasm_instance_free(a);
+    nano_wasm_module_free(mod);
+}
+
 NT_LIST = {
     { "instances_are_independent",   test_instances_are_independent },
     { "module_freed_before_instance", test_module_freed_before_instance },
     { "instance_imports_another",    test_instance_imports_another },
     { "call_argument_checks",        test_call_argument_checks },
+    { "locals_start_at_zero",        test_locals_start_at_zero },
     { NULL, NULL }
 };
