@@ -11,6 +11,7 @@
 #include "core/buf.h"
 #include "core/json.h"
 #include "core/list.h"
+#include "nano_config.h"
 
 #define API_RESPONSE_MAX (4u * 1024 * 1024)
 #define API_BODY_NODES   4096
@@ -44,6 +45,12 @@ int  api__status_of(int rc, const char **code_out);
 /* Route registration per area. */
 int  api__routes_core(struct nano_api *api);
 int  api__routes_devices(struct nano_api *api);
+#if NANO_WITH_WASM
+int  api__routes_sandbox(struct nano_api *api);
+#else
+/* No engine, no sandbox routes: /v1/sandbox answers 404 "no route". */
+static inline int api__routes_sandbox(struct nano_api *api) { (void)api; return 0; }
+#endif
 void api__streams_close_all(struct nano_api *api);
 
 #endif

@@ -34,7 +34,7 @@ static int
 cmd_status(int argc, char **argv)
 {
     struct nano_cfg_doc *doc;
-    const struct nano_cfg_node *r, *mem, *bus, *dev, *api;
+    const struct nano_cfg_node *r, *mem, *bus, *dev, *api, *sbx;
     char a[32], b[32], c[32];
     int rc;
 
@@ -52,6 +52,7 @@ cmd_status(int argc, char **argv)
     bus = nano_cfg_get(r, "bus");
     dev = nano_cfg_get(r, "devices");
     api = nano_cfg_get(r, "api");
+    sbx = nano_cfg_get(r, "sandbox");
     unsigned long long up = (unsigned long long)ctl_num(r, "uptime_s");
     printf("nanod %s (%s), pid %s, up %lluh%02llum%02llus\n",
            ctl_str(r, "version", "?"), ctl_str(r, "profile", "?"),
@@ -70,6 +71,12 @@ cmd_status(int argc, char **argv)
            ctl_str(dev, "instances", "0"), ctl_str(dev, "ok", "0"),
            ctl_str(dev, "failing", "0"), ctl_str(dev, "disabled", "0"),
            ctl_str(dev, "samples", "0"), ctl_str(dev, "errors", "0"));
+    if (sbx)
+        printf("sandbox    %s modules: %s running, %s quarantined, %s disabled, "
+               "%s failed; %s calls, %s faults\n", ctl_str(sbx, "modules", "0"),
+               ctl_str(sbx, "running", "0"), ctl_str(sbx, "quarantined", "0"),
+               ctl_str(sbx, "disabled", "0"), ctl_str(sbx, "failed", "0"),
+               ctl_str(sbx, "calls", "0"), ctl_str(sbx, "faults", "0"));
     printf("api        %s connections, %s requests\n",
            ctl_str(api, "connections", "0"), ctl_str(api, "requests", "0"));
     printf("reloads    %s (%s rejected)\n", ctl_str(r, "reloads", "0"),
@@ -633,6 +640,7 @@ static const struct command commands[] = {
     { "driver",   cmd_driver,   "driver list|show|install|enable|disable|remove ..." },
     { "register", cmd_register, "register --driver D --bus B  install and enable a sensor" },
     { "devices",  cmd_devices,  "devices [INSTANCE]           instances, states, last values" },
+    { "sandbox",  ctl_cmd_sandbox, "sandbox build|load|reload|list|status|unload|enable|disable ..." },
     { NULL, NULL, NULL },
 };
 

@@ -4,8 +4,9 @@
  *
  * Startup order: parse arguments, load and validate the config (a bad config
  * stops startup with file:line:col), create the loop and the bus, the device
- * manager (config devices plus persisted run-time changes), the API server on
- * the Unix socket, then run the loop in the foreground until SIGTERM/SIGINT.
+ * manager (config devices plus persisted run-time changes), the WebAssembly
+ * services (likewise), the API server on the Unix socket, then run the loop
+ * in the foreground until SIGTERM/SIGINT.
  * SIGHUP re-reads the config file: a new config that fails validation is
  * logged and ignored, and the running one stays in place.
  */
@@ -31,6 +32,7 @@
 #include "nano_config.h"
 #include "port/paths.h"
 #include "port/proc.h"
+#include "sandbox/sandbox.h"
 
 struct nanod {
     struct nano_daemon  d;            /* what the API sees */
@@ -62,6 +64,13 @@ validate_devices(const struct nano_cfg_node *n, struct nano_diag *d, void *arg)
     return nano_devmgr_validate(n, d);
 }
 
+/* arg: the config file's path (module files are relative to it). */
+static int
+validate_sandbox(const struct nano_cfg_node *n, struct nano_diag *d, void *arg)
+{
+    return nano_sandbox_validate(n, arg, d);
+}
+
 /* The top level of nano.yaml.  Each module validates its own section. */
 static const struct nano_cfg_field top_fields[] = {
     { .key = "log", .type = NANO_CFGT_MAP, .fields = log_fields,
@@ -72,6 +81,8 @@ static const struct nano_cfg_field top_fields[] = {
       .help = "the control API: socket path, limits" },
     { .key = "devices", .type = NANO_CFGT_ANY, .check = validate_devices,
       .help = "sensor instances: name -> {driver, interval, parameters}" },
+    { .key = "sandbox", .type = NANO_CFGT_ANY, .check = validate_sandbox,
+      .help = "WebAssembly services: name -> {file, subscribe, grants, limits}" },
     { 0 }
 };
 
@@ -92,7 +103,7 @@ load_config(const char *path, struct nano_cfg_doc **doc_out,
     if (rc != NANO_OK)
         return rc;
     rc = nano_cfg_validate(nano_cfg_root(doc), &top_schema, "the configuration",
-                           NULL, d);
+                           (void *)path, d);
     if (rc != NANO_OK) {
         nano_cfg_free(doc);
         return rc;
@@ -125,6 +136,8 @@ apply_config(struct nanod *nd, struct nano_cfg_doc *doc)
     apply_log_settings(root);
     nd->d.cfg = doc;
     nano_devmgr_apply_config(nd->d.devices, nano_cfg_get(root, "devices"));
+    nano_sandbox_apply_config(nd->d.sandbox, nano_cfg_get(root, "sandbox"),
+                              nd->d.config_path);
     nano_cfg_free(old);     /* nothing keeps pointers into the old tree now */
 }
 
@@ -339,7 +352,9 @@ main(int argc, char **argv)
     if ((rc = nano_loop_new(&nd.d.loop)) != NANO_OK ||
         (rc = nano_bus_new(nd.d.loop, &nd.d.bus)) != NANO_OK ||
         (rc = nano_devmgr_new(nd.d.loop, nd.d.bus, nd.state_dir,
-                              &nd.d.devices)) != NANO_OK) {
+                              &nd.d.devices)) != NANO_OK ||
+        (rc = nano_sandbox_new(nd.d.loop, nd.d.bus, nd.state_dir,
+                               &nd.d.sandbox)) != NANO_OK) {
         fprintf(stderr, "nanod: startup failed: %s\n", nano_strerror(rc));
         goto out_core;
     }
@@ -352,6 +367,14 @@ main(int argc, char **argv)
     rc = nano_devmgr_load_state(nd.d.devices, &d);
     if (rc != NANO_OK)
         nano_logf(NANO_LOG_ERR, "core", "ignoring saved devices: %s", d.msg);
+    /* Pins reach modules through a hook: the HAL's pin API is not in this
+     * tree yet, so modules get "unavailable" from set_pin until it is
+     * wired here (nano_sandbox_set_pin_hook). */
+    d = (struct nano_diag){ 0 };
+    rc = nano_sandbox_load_state(nd.d.sandbox, &d);
+    if (rc != NANO_OK)
+        nano_logf(NANO_LOG_ERR, "core", "ignoring saved WebAssembly modules: %s",
+                  d.msg);
 
     /* The API comes up before devices start sampling so a client can watch
      * from the first reading. */
@@ -377,6 +400,7 @@ main(int argc, char **argv)
     nano_timer_stop(nd.d.loop, &nd.housekeeping);
     nano_api_stop(nd.api);
 out_core:
+    nano_sandbox_free(nd.d.sandbox);
     nano_devmgr_free(nd.d.devices);
     nano_bus_free(nd.d.bus);
     nano_loop_free(nd.d.loop);
