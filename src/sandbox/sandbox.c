@@ -306,6 +306,7 @@ start_installed(struct nano_sandbox *sb, const struct nano_cfg_node *settings)
     struct nano_buf b;
     char file[NANO_SANDBOX_NAME_MAX + 8];
     uint8_t *bytes;
+    size_t len;
     int rc;
 
     if (!sb_valid_name(settings->key) || find(sb, settings->key))
@@ -335,8 +336,9 @@ start_installed(struct nano_sandbox *sb, const struct nano_cfg_node *settings)
         module_failed(m, conf, why);
         return;
     }
+    len = b.len;
     bytes = (uint8_t *)nano_buf_steal(&b);
-    rc = sb_version_create(m, &s, bytes, b.len, &v, &d);
+    rc = sb_version_create(m, &s, bytes, len, &v, &d);
     if (rc == NANO_OK)
         rc = sb_module_swap(m, v, conf, &d);      /* takes v and conf */
     else
