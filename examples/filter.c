@@ -7,10 +7,10 @@
  * For every reading on its subscriptions (e.g. sensors/+/temperature) it
  * publishes a cleaned value on filtered/<the rest of the topic>:
  *   - the mean of the last WINDOW accepted readings of that topic;
- *   - a reading more than SPIKE units from that mean, once the mean has
- *     two readings behind it, is a spike: it is kept out of the mean and
- *     the mean is published in its place; after MAX_SPIKES spikes in a row
- *     the new level is believed.
+ *   - a reading more than SPIKE units from that mean is a spike: it is
+ *     kept out of the mean and the mean is published in its place;
+ *   - a far reading after MAX_SPIKES spikes in a row is believed (the
+ *     quantity really moved): the window starts again from it.
  * Only numbers of quality ok are used.  The count of readings handled is
  * kept in the key-value store under "seen" (it survives reloads).
  *
@@ -89,7 +89,7 @@ on_message(const char *topic, int topic_len, double value,
            const char *payload, int payload_len)
 {
     static const char prefix[] = "sensors/";
-    int info = nano_msg_info(), rest;
+    int info = nano_msg_info(), rest, far;
     struct slot *s;
     double m, out;
 
@@ -106,11 +106,15 @@ on_message(const char *topic, int topic_len, double value,
         return;
 
     m = mean(s);
-    if (s->n >= 2 && (value - m > SPIKE || m - value > SPIKE) &&
-        s->spikes < MAX_SPIKES) {
+    far = s->n >= 1 && (value - m > SPIKE || m - value > SPIKE);
+    if (far && s->spikes < MAX_SPIKES) {
         s->spikes++;                    /* a spike: the mean stands in */
         out = m;
     } else {
+        if (far) {                      /* the level moved: start again */
+            s->n = 0;
+            s->pos = 0;
+        }
         s->spikes = 0;
         s->window[s->pos] = value;
         s->pos = (s->pos + 1) % WINDOW;

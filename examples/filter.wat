@@ -5,10 +5,10 @@
 ;; publishes a cleaned value on filtered/<the rest of the topic>, e.g.
 ;; sensors/boiler/temperature -> filtered/boiler/temperature:
 ;;   - the mean of the last 4 accepted readings of that topic;
-;;   - a reading more than 5 units from that mean, once the mean has two
-;;     readings behind it, is a spike: it is kept out of the mean, and the
-;;     mean is published in its place; after 3 spikes in a row the new
-;;     level is believed (the quantity really moved).
+;;   - a reading more than 5 units from that mean is a spike: it is kept
+;;     out of the mean, and the mean is published in its place;
+;;   - the 4th far reading in a row is believed (the quantity really
+;;     moved): the window starts again from it.
 ;; Only numbers of quality ok are used; stale and faulty readings are
 ;; ignored.  The count of readings handled is kept in the key-value store
 ;; under "seen", so it carries across reloads and restarts.
@@ -103,7 +103,7 @@
   (func (export "on_message")
         (param $topic i32) (param $tlen i32) (param $value f64)
         (param $payload i32) (param $plen i32)
-    (local $s i32) (local $n i32) (local $pos i32) (local $rest i32)
+    (local $s i32) (local $n i32) (local $pos i32) (local $rest i32) (local $far i32)
     (local $mean f64) (local $out f64)
     ;; a number (type 1) of quality ok (0)
     (if (i32.ne (i32.and (call $msg_info) (i32.const 0xffff)) (i32.const 1))
@@ -119,24 +119,30 @@
 
     (local.set $n (i32.load offset=4 (local.get $s)))
     (local.set $mean (call $mean (local.get $s)))
-    (if (i32.and (i32.ge_u (local.get $n) (i32.const 2))
-          (i32.and (f64.gt (f64.abs (f64.sub (local.get $value) (local.get $mean)))
-                           (f64.const 5))
-                   (i32.lt_u (i32.load offset=12 (local.get $s)) (i32.const 3))))
+    (local.set $far (i32.and (i32.ge_u (local.get $n) (i32.const 1))
+                             (f64.gt (f64.abs (f64.sub (local.get $value) (local.get $mean)))
+                                     (f64.const 5))))
+    (if (i32.and (local.get $far)
+                 (i32.lt_u (i32.load offset=12 (local.get $s)) (i32.const 3)))
       (then
         ;; a spike: keep it out of the window, publish the mean instead
         (i32.store offset=12 (local.get $s)
                    (i32.add (i32.load offset=12 (local.get $s)) (i32.const 1)))
         (local.set $out (local.get $mean)))
       (else
+        ;; far after 3 spikes: the level really moved, start the window again
+        (if (local.get $far)
+          (then (local.set $n (i32.const 0))
+                (i32.store offset=8 (local.get $s) (i32.const 0))))
         (i32.store offset=12 (local.get $s) (i32.const 0))
         (local.set $pos (i32.load offset=8 (local.get $s)))
         (f64.store offset=16 (i32.add (local.get $s) (i32.shl (local.get $pos) (i32.const 3)))
                    (local.get $value))
         (i32.store offset=8 (local.get $s)
                    (i32.and (i32.add (local.get $pos) (i32.const 1)) (i32.const 3)))
-        (if (i32.lt_u (local.get $n) (i32.const 4))
-          (then (i32.store offset=4 (local.get $s) (i32.add (local.get $n) (i32.const 1)))))
+        (i32.store offset=4 (local.get $s)
+                   (select (i32.add (local.get $n) (i32.const 1)) (i32.const 4)
+                           (i32.lt_u (local.get $n) (i32.const 4))))
         (local.set $out (call $mean (local.get $s)))))
 
     ;; "filtered/" + the topic after "sensors/"

@@ -414,8 +414,9 @@ nano_sandbox_validate(const struct nano_cfg_node *section,
 
         if (!sb_valid_name(n->key))
             return nano_diag_set(d, NANO_ESCHEMA, n->key_line, n->key_col,
-                                 "module name '%s': use 1 to %d letters, "
-                                 "digits, '_' or '-'", n->key,
+                                 "module name '%s' must be 1-%d letters, "
+                                 "digits, '_' or '-' (it names files in the "
+                                 "state directory)", n->key,
                                  NANO_SANDBOX_NAME_MAX);
         snprintf(what, sizeof what, "module '%s'", n->key);
         rc = sb_settings_parse(n, what, SB_FILE_REQUIRED, NULL, d);
@@ -591,8 +592,9 @@ nano_sandbox_load(struct nano_sandbox *sb, const char *name,
     int rc;
 
     if (!sb_valid_name(name))
-        return nano_diag_set(d, NANO_ESCHEMA, 0, 0, "module name '%s': use 1 "
-                             "to %d letters, digits, '_' or '-'", name,
+        return nano_diag_set(d, NANO_ESCHEMA, 0, 0, "module name '%s' must be "
+                             "1-%d letters, digits, '_' or '-' (it names files "
+                             "in the state directory)", name,
                              NANO_SANDBOX_NAME_MAX);
     if (find(sb, name))
         return nano_diag_set(d, NANO_EEXISTS, 0, 0, "module '%s' is already "
