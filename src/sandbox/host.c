@@ -125,30 +125,30 @@ take_topic(struct nano_wasm_call_ctx *ctx, uint32_t ptr, uint32_t len,
 
 /* ---- publish ------------------------------------------------------------------- */
 
+/* The cheap checks first (topic, grant, per-message limit), so a module
+ * cannot make the host parse JSON it is not allowed to publish anyway.
+ * Returns SB_OK with the topic in out, a negative code, or 1 after a trap. */
 static int
-publish_common(struct nano_wasm_call_ctx *ctx, const union nano_wasm_val *args,
-               union nano_wasm_val *results, const char *fn,
-               struct nano_value *v, const char *body, uint32_t body_len)
+publish_check(struct nano_wasm_call_ctx *ctx, struct sb_module *m,
+              const union nano_wasm_val *args, const char *fn, char *out)
 {
-    struct sb_module *m = nano_wasm_ctx_user(ctx);
-    char topic[NANO_TOPIC_MAX + 1];
-    int rc;
+    int rc = take_topic(ctx, args[0].u32, args[1].u32, fn, out);
 
-    rc = take_topic(ctx, args[0].u32, args[1].u32, fn, topic);
-    if (rc > 0)
-        return -1;
-    if (rc < 0)
-        return ret(results, rc);
-    if (!match_any(m->grants->pub, m->grants->npub, topic))
-        return ret(results, deny(m, "publish to", topic));
+    if (rc != SB_OK)
+        return rc;
+    if (!match_any(m->grants->pub, m->grants->npub, out))
+        return deny(m, "publish to", out);
     if (m->call_publishes >= m->grants->max_publish)
-        return ret(results, SB_E_LIMIT);
-    if (body) {
-        /* The module's bytes go on the bus: the message copies them. */
-        v->u.s.p = body;
-        v->u.s.len = body_len;
-    }
-    rc = nano_bus_publish_value(m->sb->bus, topic, v);
+        return SB_E_LIMIT;
+    return SB_OK;
+}
+
+static int
+publish_value(struct sb_module *m, const char *topic,
+              const struct nano_value *v, union nano_wasm_val *results)
+{
+    int rc = nano_bus_publish_value(m->sb->bus, topic, v);
+
     if (rc == -EINVAL)
         return ret(results, SB_E_INVAL);
     if (rc != NANO_OK)
@@ -163,30 +163,41 @@ static int
 host_publish(struct nano_wasm_call_ctx *ctx, const union nano_wasm_val *args,
              union nano_wasm_val *results, void *user)
 {
+    struct sb_module *m = caller(ctx);
     struct nano_value v = nano_value_num(args[2].f64, NULL);
+    char topic[NANO_TOPIC_MAX + 1];
+    int rc;
 
     (void)user;
-    if (!caller(ctx))
+    if (!m || (rc = publish_check(ctx, m, args, "publish", topic)) > 0)
         return -1;
-    return publish_common(ctx, args, results, "publish", &v, NULL, 0);
+    if (rc < 0)
+        return ret(results, rc);
+    return publish_value(m, topic, &v, results);
 }
 
 static int
 host_publish_text(struct nano_wasm_call_ctx *ctx, const union nano_wasm_val *args,
                   union nano_wasm_val *results, void *user)
 {
+    struct sb_module *m = caller(ctx);
     struct nano_value v = { .type = NANO_VT_STR };
+    char topic[NANO_TOPIC_MAX + 1];
     const char *text;
+    int rc;
 
     (void)user;
-    if (!caller(ctx))
+    if (!m || !(text = guest(ctx, args[2].u32, args[3].u32, "publish_text", "text")))
         return -1;
-    if (!(text = guest(ctx, args[2].u32, args[3].u32, "publish_text", "text")))
+    if ((rc = publish_check(ctx, m, args, "publish_text", topic)) > 0)
         return -1;
+    if (rc < 0)
+        return ret(results, rc);
     if (args[3].u32 > NANO_PAYLOAD_MAX)
         return ret(results, SB_E_INVAL);
-    return publish_common(ctx, args, results, "publish_text", &v, text,
-                          args[3].u32);
+    v.u.s.p = text;                      /* the message copies the bytes */
+    v.u.s.len = args[3].u32;
+    return publish_value(m, topic, &v, results);
 }
 
 static int
@@ -198,17 +209,22 @@ host_publish_json(struct nano_wasm_call_ctx *ctx, const union nano_wasm_val *arg
     static const struct nano_cfg_limits lim = {
         .max_depth = 16, .max_nodes = 4096, .max_bytes = NANO_PAYLOAD_MAX,
     };
+    struct sb_module *m = caller(ctx);
     struct nano_value v = { .type = NANO_VT_JSON };
     struct nano_cfg_doc *doc = NULL;
+    char topic[NANO_TOPIC_MAX + 1];
     const char *json;
     enum nano_cfg_kind kind;
     uint32_t len = args[3].u32;
+    int rc;
 
     (void)user;
-    if (!caller(ctx))
+    if (!m || !(json = guest(ctx, args[2].u32, len, "publish_json", "json")))
         return -1;
-    if (!(json = guest(ctx, args[2].u32, len, "publish_json", "json")))
+    if ((rc = publish_check(ctx, m, args, "publish_json", topic)) > 0)
         return -1;
+    if (rc < 0)
+        return ret(results, rc);
     if (len == 0 || len > NANO_PAYLOAD_MAX)
         return ret(results, SB_E_INVAL);
     if (nano_cfg_parse_json_ex(json, len, "module", &lim, &doc, NULL) != NANO_OK)
@@ -217,7 +233,9 @@ host_publish_json(struct nano_wasm_call_ctx *ctx, const union nano_wasm_val *arg
     nano_cfg_free(doc);
     if (kind != NANO_CFG_MAP && kind != NANO_CFG_LIST)
         return ret(results, SB_E_INVAL);
-    return publish_common(ctx, args, results, "publish_json", &v, json, len);
+    v.u.s.p = json;
+    v.u.s.len = len;
+    return publish_value(m, topic, &v, results);
 }
 
 /* ---- log and time ---------------------------------------------------------------- */
