@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * sim_config.c - the config file's `simulation:` section (format in
+ * hal/sim.h): validation with line:column diagnostics, and apply, which
+ * makes the emulated devices match the section.
+ *
+ * The section is a map of bus name to a list of devices.  What keys a
+ * device takes depends on its model: the address key of its bus kind
+ * (address / cs / id / line), its quantities (numbers), and `fault`.  So the
+ * checks are written out here instead of in a static schema table; they
+ * use the same cfg helpers and message shapes as the table-driven ones.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/cfg.h"
+#include "core/log.h"
+#include "hal/hal_int.h"
+
+#define SIM_CFG_MAX_DEVICES 4096
+
+/* Pseudo-models handled outside the emulator table. */
+enum pseudo { P_NONE, P_GPIO, P_PTY };
+
+static const char *const addr_key[] = {
+    [SIM_I2C] = "address", [SIM_SPI] = "cs", [SIM_W1] = "id",
+    [SIM_GPIO] = "line", [SIM_UART] = NULL,
+};
+
+static const char *const kind_name[] = {
+    [SIM_I2C] = "I2C", [SIM_SPI] = "SPI", [SIM_W1] = "1-Wire",
+    [SIM_GPIO] = "GPIO", [SIM_UART] = "UART",
+};
+
+struct entry {
+    const struct sim_model *model;    /* NULL for a pseudo-model */
+    enum pseudo             pseudo;
+    enum sim_kind           kind;
+    char                    addr[24];
+};
+
+static int
+check_keys(const struct nano_cfg_node *dev, const char *model,
+           const char *akey, const char *const *quantities,
+           struct nano_diag *d)
+{
+    const char *names[24];
+    size_t k = 0;
+
+    names[k++] = "device";
+    names[k++] = "fault";
+    if (akey)
+        names[k++] = akey;
+    for (const char *const *q = quantities; q && *q && k < 22; q++)
+        names[k++] = *q;
+    names[k] = NULL;
+    for (const struct nano_cfg_node *n = dev->child; n; n = n->next) {
+        bool ok = false;
+        for (size_t i = 0; i < k; i++)
+            if (strcmp(names[i], n->key) == 0)
+                ok = true;
+        if (ok)
+            continue;
+        const char *sug = nano_suggest(n->key, names);
+        if (sug)
+            return nano_diag_set(d, NANO_ESCHEMA, n->key_line, n->key_col,
+                                 "unknown key '%s' in simulated %s (did you "
+                                 "mean '%s'?)", n->key, model, sug);
+        return nano_diag_set(d, NANO_ESCHEMA, n->key_line, n->key_col,
+                             "unknown key '%s' in simulated %s", n->key, model);
+    }
+    return NANO_OK;
+}
+
+/* Check one device map and describe it in *e. */
+static int
+check_entry(const struct nano_cfg_node *dev, struct entry *e,
+            struct nano_diag *d)
+{
+    static const char *const gpio_q[] = { "level", NULL };
+    static const char *const models[] = {
+        "bme280", "sht3x", "mcp3008", "ds18b20", "gpio", "pty", NULL
+    };
+    const struct nano_cfg_node *n, *an;
+    const char *model, *akey;
+    const char *const *quantities;
+    int64_t v;
+    int rc;
+
+    memset(e, 0, sizeof *e);
+    if (dev->kind != NANO_CFG_MAP)
+        return nano_cfg_error(dev, d, "a simulated device is a map such as "
+                              "{device: bme280, address: 0x76}");
+    n = nano_cfg_get(dev, "device");
+    if (!n)
+        return nano_cfg_error(dev, d, "missing required key 'device' (one of "
+                              "bme280, sht3x, mcp3008, ds18b20, gpio, pty)");
+    if ((rc = nano_cfg_as_str(n, &model, d)) != NANO_OK)
+        return rc;
+    e->model = sim__model(model);
+    if (e->model) {
+        e->kind = e->model->kind;
+        quantities = e->model->quantities;
+    } else if (strcmp(model, "gpio") == 0) {
+        e->pseudo = P_GPIO;
+        e->kind = SIM_GPIO;
+        quantities = gpio_q;
+    } else if (strcmp(model, "pty") == 0) {
+        e->pseudo = P_PTY;
+        e->kind = SIM_UART;
+        quantities = NULL;
+    } else {
+        const char *sug = nano_suggest(model, models);
+        if (sug)
+            return nano_cfg_error(n, d, "unknown simulated device '%s' (did "
+                                  "you mean '%s'?)", model, sug);
+        return nano_cfg_error(n, d, "unknown simulated device '%s'; known: "
+                              "bme280, sht3x, mcp3008, ds18b20, gpio, pty",
+                              model);
+    }
+    akey = addr_key[e->kind];
+    if ((rc = check_keys(dev, model, akey, quantities, d)) != NANO_OK)
+        return rc;
+
+    an = akey ? nano_cfg_get(dev, akey) : NULL;
+    switch (e->kind) {
+    case SIM_I2C:
+        if (!an)
+            return nano_cfg_error(dev, d, "simulated %s needs 'address' (e.g. "
+                                  "0x76)", model);
+        if ((rc = nano_cfg_as_int(an, 0x03, 0x77, &v, d)) != NANO_OK)
+            return rc;
+        snprintf(e->addr, sizeof e->addr, "0x%02x", (unsigned)v);
+        break;
+    case SIM_SPI:
+        v = 0;
+        if (an && (rc = nano_cfg_as_int(an, 0, 15, &v, d)) != NANO_OK)
+            return rc;
+        snprintf(e->addr, sizeof e->addr, "%u", (unsigned)v);
+        break;
+    case SIM_W1: {
+        const char *id;
+        if (!an)
+            return nano_cfg_error(dev, d, "simulated %s needs 'id' (e.g. "
+                                  "28-000005e2fdc3)", model);
+        if ((rc = nano_cfg_as_str(an, &id, d)) != NANO_OK)
+            return rc;
+        if (!nano_w1_id_valid(id))
+            return nano_cfg_error(an, d, "'%s' is not a 1-Wire id: two hex "
+                                  "digits of family, '-', twelve hex digits "
+                                  "(28-000005e2fdc3)", id);
+        snprintf(e->addr, sizeof e->addr, "%s", id);
+        break;
+    }
+    case SIM_GPIO:
+        if (!an)
+            return nano_cfg_error(dev, d, "simulated gpio needs 'line'");
+        if ((rc = nano_cfg_as_int(an, 0, NANO_GPIO_SIM_LINES - 1, &v, d)) != NANO_OK)
+            return rc;
+        snprintf(e->addr, sizeof e->addr, "%u", (unsigned)v);
+        break;
+    case SIM_UART:
+        break;
+    }
+    for (n = dev->child; n; n = n->next) {
+        double x;
+        if (strcmp(n->key, "device") == 0 || (akey && strcmp(n->key, akey) == 0))
+            continue;
+        if (strcmp(n->key, "fault") == 0) {
+            enum nano_sim_fault f;
+            const char *s;
+            if ((rc = nano_cfg_as_str(n, &s, d)) != NANO_OK)
+                return rc;
+            if (nano_sim_fault_parse(s, &f) != NANO_OK)
+                return nano_cfg_error(n, d, "'fault' must be one of none, "
+                                      "nack, timeout, crc, poweron, unplug, "
+                                      "got '%s'", s);
+            continue;
+        }
+        if ((rc = nano_cfg_as_num(n, &x, d)) != NANO_OK)
+            return rc;
+    }
+    return NANO_OK;
+}
+
+int
+nano_sim_config_validate(const struct nano_cfg_node *sim, struct nano_diag *d)
+{
+    const struct nano_cfg_node *bus, *dev;
+    struct entry e, first;
+    size_t total = 0;
+    int rc;
+
+    memset(&first, 0, sizeof first);
+    if (!sim || sim->kind == NANO_CFG_NULL)
+        return NANO_OK;
+    if (sim->kind != NANO_CFG_MAP)
+        return nano_cfg_error(sim, d, "'simulation' expects a map of bus name "
+                              "to a list of devices");
+    for (bus = sim->child; bus; bus = bus->next) {
+        const char *k = bus->key;
+        bool ok = *k && strlen(k) < HAL_NAME_MAX && strncmp(k, "sim:", 4) != 0;
+        for (; ok && *k; k++)
+            ok = (*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') ||
+                 (*k >= '0' && *k <= '9') || *k == '_' || *k == '-' || *k == '.';
+        if (!ok)
+            return nano_diag_set(d, NANO_ESCHEMA, bus->key_line, bus->key_col,
+                                 "simulated bus name '%s' must be letters, "
+                                 "digits, '_', '-' or '.' (drivers then use "
+                                 "sim:%s)", bus->key, bus->key);
+        if (bus->kind != NANO_CFG_LIST)
+            return nano_cfg_error(bus, d, "simulated bus '%s' expects a list "
+                                  "of devices", bus->key);
+        for (dev = bus->child; dev; dev = dev->next) {
+            if (++total > SIM_CFG_MAX_DEVICES)
+                return nano_cfg_error(dev, d, "at most %d simulated devices",
+                                      SIM_CFG_MAX_DEVICES);
+            if ((rc = check_entry(dev, &e, d)) != NANO_OK)
+                return rc;
+            if (dev == bus->child)
+                first = e;
+            else if (e.kind != first.kind)
+                return nano_cfg_error(dev, d, "simulated bus '%s' is a %s bus "
+                                      "(from its first device); a %s device "
+                                      "cannot sit on it", bus->key,
+                                      kind_name[first.kind], kind_name[e.kind]);
+            for (const struct nano_cfg_node *o = bus->child; o != dev; o = o->next) {
+                struct entry oe;
+                if (check_entry(o, &oe, NULL) == NANO_OK && e.kind != SIM_UART &&
+                    strcmp(oe.addr, e.addr) == 0)
+                    return nano_cfg_error(dev, d, "two simulated devices at "
+                                          "%s on bus '%s'", e.addr, bus->key);
+            }
+        }
+    }
+    return NANO_OK;
+}
+
+/* ---- apply ------------------------------------------------------------------------ */
+
+struct prune {
+    const struct nano_cfg_node *sim;
+};
+
+/* Remove emulated devices the section no longer lists (or lists with
+ * another model). */
+static void
+prune_one(void *arg, const char *bus, struct sim_dev *dv)
+{
+    struct prune *pr = arg;
+    const struct nano_cfg_node *list = pr->sim ? nano_cfg_get(pr->sim, bus) : NULL;
+    struct entry e;
+
+    for (const struct nano_cfg_node *n = list ? list->child : NULL; n; n = n->next)
+        if (check_entry(n, &e, NULL) == NANO_OK && e.model == dv->model &&
+            strcmp(e.addr, dv->addr) == 0)
+            return;
+    nano_sim_remove(bus, dv->addr);
+}
+
+int
+nano_sim_config_apply(const struct nano_cfg_node *sim, struct nano_diag *d)
+{
+    struct prune pr = { sim && sim->kind == NANO_CFG_MAP ? sim : NULL };
+    struct entry e;
+    int rc, first = NANO_OK;
+
+    sim__foreach(prune_one, &pr);
+    if (!pr.sim)
+        return NANO_OK;
+    for (const struct nano_cfg_node *bus = pr.sim->child; bus; bus = bus->next) {
+        for (const struct nano_cfg_node *dev = bus->child; dev; dev = dev->next) {
+            enum nano_sim_fault fault = NANO_SIM_FAULT_NONE;
+            const struct nano_cfg_node *fn;
+            const char *akey;
+
+            rc = check_entry(dev, &e, d);
+            if (rc != NANO_OK)
+                return rc;                 /* not validated: stop here */
+            akey = addr_key[e.kind];
+            if (e.pseudo == P_PTY) {
+                int fd;
+                rc = nano_sim_uart_open(bus->key, &fd);
+                goto done;
+            }
+            if (e.model) {
+                rc = nano_sim_add(bus->key, e.model->name, e.addr);
+                if (rc == NANO_EEXISTS)
+                    rc = NANO_OK;          /* kept, with its state */
+                if (rc != NANO_OK)
+                    goto done;
+                nano_sim_replug(bus->key, e.addr);
+            }
+            for (const struct nano_cfg_node *n = dev->child; n; n = n->next) {
+                double x;
+                if (strcmp(n->key, "device") == 0 || strcmp(n->key, "fault") == 0 ||
+                    (akey && strcmp(n->key, akey) == 0))
+                    continue;
+                if (nano_cfg_as_num(n, &x, NULL) != NANO_OK)
+                    continue;
+                rc = nano_sim_set(bus->key, e.addr, n->key, x);
+                if (rc != NANO_OK) {
+                    if (first == NANO_OK)
+                        first = nano_cfg_error(n, d, "simulated %s at %s on "
+                                               "'%s': %s %g %s", e.model ?
+                                               e.model->name : "gpio", e.addr,
+                                               bus->key, n->key, x,
+                                               rc == -ERANGE ? "is outside what "
+                                               "the device can represent" :
+                                               nano_strerror(rc));
+                    rc = NANO_OK;
+                }
+            }
+            if (e.model) {
+                fn = nano_cfg_get(dev, "fault");
+                if (fn && fn->kind == NANO_CFG_SCALAR)
+                    nano_sim_fault_parse(fn->str, &fault);
+                rc = nano_sim_fault(bus->key, e.addr, fault, -1);
+            }
+done:
+            if (rc != NANO_OK && first == NANO_OK)
+                first = nano_cfg_error(dev, d, "simulated device on '%s': %s",
+                                       bus->key, nano_strerror(rc));
+        }
+    }
+    if (first != NANO_OK && d)
+        nano_logf(NANO_LOG_WARN, "sim", "%s", d->msg);
+    return first;
+}
