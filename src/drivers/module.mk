@@ -2,4 +2,4 @@
 # drivers.  ALL_DRIVERS lists every driver Nano has (src/drivers/<name>.c);
 # a profile's DRIVERS picks the ones compiled in.
 NANO_SRCS-1 += src/drivers/registry.c src/drivers/devmgr.c
-ALL_DRIVERS += sim
+ALL_DRIVERS += sim bme280 ds18b20 sht3x mcp3008 gpio_in
