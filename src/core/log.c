@@ -123,10 +123,10 @@ put_escaped(char *out, size_t *pos, size_t cap, const char *s, bool json)
 static void
 put_raw(char *out, size_t *pos, size_t cap, const char *s)
 {
-    size_t n = strlen(s);
+    size_t n = strlen(s), room = *pos + 1 < cap ? cap - *pos - 1 : 0;
 
-    if (*pos + n >= cap)
-        n = cap - *pos - 1;
+    if (n > room)
+        n = room;
     memcpy(out + *pos, s, n);
     *pos += n;
 }
