@@ -5,7 +5,7 @@
  *
  * Raw mode (cfmakeraw: no echo, no canonical input, no signals, no CR/LF
  * mapping), receiver on, modem lines ignored (CLOCAL), no flow control,
- * VMIN = VTIME = 0 and O_NONBLOCK, so reads return what is there and the fd
+ * VMIN = 1, VTIME = 0 and O_NONBLOCK, so reads return what is there and the fd
  * belongs on the loop.  An advisory flock(LOCK_EX) keeps two Nano instances
  * from sharing a port by accident (-EBUSY).
  */
@@ -99,7 +99,9 @@ configure(int fd, const struct nano_uart_cfg *cfg)
     if (cfg->stop_bits == 2)
         t.c_cflag |= CSTOPB;
     t.c_iflag &= ~(tcflag_t)(IXON | IXOFF | IXANY);
-    t.c_cc[VMIN] = 0;
+    /* VMIN 1 with O_NONBLOCK: no data is -EAGAIN and 0 means hang-up.
+     * (VMIN 0 would make an empty read return 0 and hide hang-ups.) */
+    t.c_cc[VMIN] = 1;
     t.c_cc[VTIME] = 0;
     rate_code(cfg->baud, &code);
     if (cfsetispeed(&t, code) < 0 || cfsetospeed(&t, code) < 0)

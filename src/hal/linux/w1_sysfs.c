@@ -125,7 +125,7 @@ nano_w1_list(struct nano_w1 *w1, const uint8_t *families, size_t nfam,
         if (!want)
             continue;
         if (found < cap)
-            snprintf(ids[found], NANO_W1_ID_MAX, "%s", de->d_name);
+            memcpy(ids[found], de->d_name, 16);   /* 15 chars + NUL, checked */
         found++;
     }
     closedir(dir);

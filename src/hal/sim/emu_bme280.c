@@ -399,7 +399,12 @@ bme_set(struct sim_dev *d, const char *q, double v)
     else
         return -EINVAL;
     trial.raw_mode = false;
-    if (!isfinite(v) || raw_from_env(&trial, &t, &p, &h) != NANO_OK)
+    /* Plausible physics, a little beyond the datasheet's operating range
+     * so tests can produce readings the driver must flag. */
+    if (!isfinite(v) || trial.temp < -60 || trial.temp > 120 ||
+        trial.hum < 0 || trial.hum > 100 ||
+        trial.press_hpa < 100 || trial.press_hpa > 2000 ||
+        raw_from_env(&trial, &t, &p, &h) != NANO_OK)
         return -ERANGE;            /* the chip cannot represent it */
     s->temp = trial.temp;
     s->hum = trial.hum;

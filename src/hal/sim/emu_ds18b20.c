@@ -3,8 +3,8 @@
  * emu_ds18b20.c - a Maxim DS18B20 as the kernel's w1-therm presents it: the
  * text of its w1_slave attribute (drivers/w1/slaves/w1_therm.c format).
  *
- *   72 01 4b 46 7f ff 0c 10 57 : crc=57 YES
- *   72 01 4b 46 7f ff 0c 10 57 t=23125
+ *   72 01 4b 46 7f ff 0e 10 57 : crc=57 YES
+ *   72 01 4b 46 7f ff 0e 10 57 t=23125
  *
  * The nine bytes are the scratchpad (datasheet section "Memory", figure 9):
  * temperature LSB/MSB (12-bit two's complement, 1/16 °C), TH, TL, the
@@ -42,7 +42,7 @@ static int
 ds_render(struct sim_dev *d, char *buf, size_t cap)
 {
     struct ds *s = sim__state(d);
-    uint8_t sp[9] = { 0, 0, 0x4B, 0x46, 0x7F, 0xFF, 0x0C, 0x10, 0 };
+    uint8_t sp[9] = { 0, 0, 0x4B, 0x46, 0x7F, 0xFF, 0x0E, 0x10, 0 };
     int16_t raw = (int16_t)lround(s->temp * 16.0);
     const char *ok = "YES";
     int n = 0, len;
