@@ -112,13 +112,13 @@ test_scaled_full_scale(void)
     NT_NEAR(rig_last(&r, q)->num, 512 * 3.3 / 1024 * 30.303, 1e-6);
     /* An input above the reference clamps at the top code: full scale,
      * still inside the derived range [0, vref * scale]. */
-    struct nano_diag d = { 0 };
-    NT_EQ_INT(rig_install(&r, "lvl2", "{\"driver\":\"mcp3008\",\"bus\":\"sim:spi0.0\","
-                          "\"channel\":3,\"vref\":1.0,\"quantity\":\"fill\","
-                          "\"scale\":100,\"interval\":\"30ms\"}", &d), NANO_OK);
+    NT_ASSERT(nano_sim_set("spi0", "0", "ch4", 4.0) == NANO_OK);
+    rig_install_ok(&r, "lvl2", "{\"driver\":\"mcp3008\",\"bus\":\"sim:spi0.0\","
+                   "\"channel\":4,\"quantity\":\"fill\",\"scale\":100,"
+                   "\"interval\":\"30ms\"}");
     NT_ASSERT(rig_wait(&r, "sensors/lvl2/fill", -1, 1, 2000));
     NT_EQ_INT(rig_last(&r, "sensors/lvl2/fill")->quality, NANO_Q_OK);
-    NT_NEAR(rig_last(&r, "sensors/lvl2/fill")->num, 1023 * 1.0 / 1024 * 100, 1e-9);
+    NT_NEAR(rig_last(&r, "sensors/lvl2/fill")->num, 1023 * 3.3 / 1024 * 100, 1e-9);
     rig_down(&r);
 }
 
