@@ -208,7 +208,7 @@ static int
 ds_probe(struct nano_dev *dev)
 {
     struct ds18b20 *s = nano_dev_ctx(dev);
-    char ids[MAX_LISTED][NANO_W1_ID_MAX], list[MAX_LISTED * NANO_W1_ID_MAX];
+    char ids[MAX_LISTED][NANO_W1_ID_MAX], list[MAX_LISTED * (NANO_W1_ID_MAX + 2)];
     char path[NANO_W1_PATH_MAX];
     int n, rc;
 
@@ -227,7 +227,7 @@ ds_probe(struct nano_dev *dev)
     list[0] = '\0';
     for (int i = 0; i < n && i < MAX_LISTED; i++) {
         size_t l = strlen(list);
-        snprintf(list + l, sizeof list - l, "%s%s", i ? ", " : "", ids[i]);
+        snprintf(list + l, sizeof list - l, "%s%.15s", i ? ", " : "", ids[i]);
     }
     if (s->id[0]) {
         snprintf(s->sensor, sizeof s->sensor, "%s", s->id);

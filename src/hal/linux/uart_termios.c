@@ -77,8 +77,10 @@ static int
 configure(int fd, const struct nano_uart_cfg *cfg)
 {
     struct termios t;
-    speed_t code;
+    speed_t code = B9600;
 
+    if (rate_code(cfg->baud, &code) != NANO_OK)
+        return -EINVAL;
     if (tcgetattr(fd, &t) < 0)
         return -errno;
     cfmakeraw(&t);
@@ -103,7 +105,6 @@ configure(int fd, const struct nano_uart_cfg *cfg)
      * (VMIN 0 would make an empty read return 0 and hide hang-ups.) */
     t.c_cc[VMIN] = 1;
     t.c_cc[VTIME] = 0;
-    rate_code(cfg->baud, &code);
     if (cfsetispeed(&t, code) < 0 || cfsetospeed(&t, code) < 0)
         return -EINVAL;
     if (tcsetattr(fd, TCSANOW, &t) < 0)
