@@ -463,7 +463,7 @@ nano_dev_declare(struct nano_dev *dev, const char *quantity, const char *unit,
     if (find_quantity(dev, quantity))
         return -EEXIST;
     if (dev->nq == dev->q_cap) {
-        unsigned cap = dev->q_cap ? dev->q_cap * 2 : 4;
+        unsigned cap = dev->q_cap ? dev->q_cap * 2 : 1;
         q = nano_realloc(dev->q, cap * sizeof *q);
         if (!q)
             return -ENOMEM;
