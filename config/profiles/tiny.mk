@@ -6,8 +6,5 @@ NANO_WITH_RULES  := 1
 NANO_WITH_WASM   := 0
 NANO_WITH_MODBUS := 0
 OPT_CFLAGS       := -Os -g0 -ffunction-sections -fdata-sections -flto
-# One LTO partition: the whole program is optimised as one unit (smallest
-# code), and the link stays quiet (several partitions made lto-wrapper warn
-# about serial compilation once nanod grew).
-OPT_LDFLAGS      := -Wl,--gc-sections -flto -flto-partition=one -Os
+OPT_LDFLAGS      := -Wl,--gc-sections -flto=auto -Os
 STRIP_BINARIES   := 1

@@ -88,10 +88,9 @@ load_config(const char *path, struct nano_cfg_doc **doc_out,
     int rc;
 
     *doc_out = NULL;
-    rc = nano_cfg_load_file(path, &doc, d);
+    rc = nano_cfg_load_file(path, &doc, d);       /* sets d->origin = path */
     if (rc != NANO_OK)
         return rc;
-    d->origin = nano_cfg_origin(doc);
     rc = nano_cfg_validate(nano_cfg_root(doc), &top_schema, "the configuration",
                            NULL, d);
     if (rc != NANO_OK) {

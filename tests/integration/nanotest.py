@@ -106,7 +106,7 @@ class Nanod:
         except OSError:
             return ""
 
-    def signal(self, sig):
+    def send_signal(self, sig):
         self.proc.send_signal(sig)
 
     def stop(self, sig=None, timeout=5):
