@@ -265,11 +265,10 @@ cmd_status(int argc, char **argv)
     bus = nano_cfg_get(r, "bus");
     dev = nano_cfg_get(r, "devices");
     api = nano_cfg_get(r, "api");
-    double up = num_of(r, "uptime_s");
-    printf("nanod %s (%s), pid %s, up %.0fh%02.0fm%02.0fs\n",
+    unsigned long long up = (unsigned long long)num_of(r, "uptime_s");
+    printf("nanod %s (%s), pid %s, up %lluh%02llum%02llus\n",
            str_of(r, "version", "?"), str_of(r, "profile", "?"),
-           str_of(r, "pid", "?"), floor(up / 3600), floor(fmod(up, 3600) / 60),
-           floor(fmod(up, 60)));
+           str_of(r, "pid", "?"), up / 3600, up % 3600 / 60, up % 60);
     printf("config     %s\n", str_of(r, "config", "(built-in)"));
     printf("state      %s\n", str_of(r, "state_dir", "-"));
     printf("memory     rss %s, peak %s, heap %s\n",
@@ -444,7 +443,7 @@ on_sse_line(const char *line, size_t len, void *arg)
         struct tm tm;
         localtime_r(&secs, &tm);
         strftime(ts, sizeof ts, "%H:%M:%S", &tm);
-        printf("%s.%03d  ", ts, (int)fmod(us / 1e3, 1000));
+        printf("%s.%03d  ", ts, (int)((long long)(us / 1e3) % 1000));
         print_reading(m, false);
         nano_cfg_free(doc);
     }

@@ -261,9 +261,12 @@ process_settings(const char *inst, const struct nano_cfg_node *map,
         return nano_diag_set(d, NANO_ESCHEMA, map ? map->line : 0,
                              map ? map->col : 0,
                              "device '%s' expects a map of settings", inst);
+    /* "Missing" points at the device's own key, as the schema checks do. */
+    unsigned mline = map->key_line ? map->key_line : map->line;
+    unsigned mcol = map->key_line ? map->key_col : map->col;
     dn = nano_cfg_get(map, "driver");
     if (!dn)
-        return nano_diag_set(d, NANO_ESCHEMA, map->line, map->col,
+        return nano_diag_set(d, NANO_ESCHEMA, mline, mcol,
                              "missing required key 'driver' in device '%s'",
                              inst);
     if (dn->kind != NANO_CFG_SCALAR)
@@ -368,7 +371,7 @@ process_settings(const char *inst, const struct nano_cfg_node *map,
         } else if (p->def) {
             rc = apply_param(p, NULL, p->def, ctx, inst, d);
         } else {
-            return nano_diag_set(d, NANO_ESCHEMA, map->line, map->col,
+            return nano_diag_set(d, NANO_ESCHEMA, mline, mcol,
                                  "missing required parameter '%s' in device "
                                  "'%s' (%s)", p->name, inst, p->help ? p->help : "");
         }

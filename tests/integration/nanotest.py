@@ -255,7 +255,10 @@ def main():
     runner = unittest.TextTestRunner(stream=sys.stdout, verbosity=0,
                                      resultclass=_Result)
     result = runner.run(suite)
-    failed = len(result.failures) + len(result.errors)
+    # Count tests, not subtests: a test with three failing subtests is one
+    # failed test.
+    failed = len({getattr(t, "test_case", t).id()
+                  for t, _ in result.failures + result.errors})
     passed = result.testsRun - failed - len(result.skipped)
     print("%s: %d passed, %d failed" % (name, passed, failed))
     sys.exit(1 if failed else 0)
