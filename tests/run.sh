@@ -46,8 +46,9 @@ run_suite() {
         return
     fi
     local p f
-    p=$(sed -E 's/.*[^0-9]?([0-9]+) passed, ([0-9]+) failed.*/\1/' <<<"$summary")
-    f=$(sed -E 's/.*[^0-9]?([0-9]+) passed, ([0-9]+) failed.*/\2/' <<<"$summary")
+    [[ "$summary" =~ (^|[^0-9])([0-9]+)\ passed,\ ([0-9]+)\ failed ]]
+    p=${BASH_REMATCH[2]}
+    f=${BASH_REMATCH[3]}
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
         f=1    # a suite that exits non-zero without saying why still failed
     fi

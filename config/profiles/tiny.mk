@@ -6,7 +6,7 @@ NANO_WITH_RULES  := 1
 NANO_WITH_WASM   := 0
 NANO_WITH_MODBUS := 0
 OPT_CFLAGS       := -Os -g0 -ffunction-sections -fdata-sections -flto
-OPT_LDFLAGS      := -Wl,--gc-sections -flto -flto-partition=one -Os
+OPT_LDFLAGS      := -Wl,--gc-sections -flto=auto -Os
 STRIP_BINARIES   := 1
 # Drivers for what routers and small boards actually carry (no SPI ADC,
 # no Modbus); sim keeps the demo config working.

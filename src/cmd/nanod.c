@@ -88,10 +88,9 @@ load_config(const char *path, struct nano_cfg_doc **doc_out,
     int rc;
 
     *doc_out = NULL;
-    rc = nano_cfg_load_file(path, &doc, d);
+    rc = nano_cfg_load_file(path, &doc, d);       /* sets d->origin = path */
     if (rc != NANO_OK)
         return rc;
-    d->origin = nano_cfg_origin(doc);
     rc = nano_cfg_validate(nano_cfg_root(doc), &top_schema, "the configuration",
                            NULL, d);
     if (rc != NANO_OK) {
@@ -162,6 +161,10 @@ on_stop(struct nano_loop *loop, int signo, void *arg)
     nano_loop_stop(loop);
 }
 
+static unsigned nd_ticks;
+
+/* Every second: log repeat summaries, memory gauges; every 10 s: return
+ * freed heap pages to the kernel. */
 static void
 on_housekeeping(struct nano_loop *loop, struct nano_timer *t)
 {
@@ -171,6 +174,8 @@ on_housekeeping(struct nano_loop *loop, struct nano_timer *t)
     (void)loop;
     (void)t;
     nano_log_flush_repeats();
+    if (++nd_ticks % 10 == 0)
+        nano_mem_trim();
     if (!rss) {
         rss = nano_metric_gauge("nano_process_resident_bytes", "VmRSS");
         heap = nano_metric_gauge("nano_process_heap_bytes", "heap in use");

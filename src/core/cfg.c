@@ -39,7 +39,7 @@
 #define CFG_DOC_HDR    CFG_ROUND16(sizeof(struct nano_cfg_doc))
 #define CFG_CHUNK_HDR  CFG_ROUND16(sizeof(struct cfg_chunk))
 
-/* ---- arena ---------------------------------------------------------------- */
+/* ---- arena --------------------------------------------------------------- */
 
 void
 cfg__limits(const struct nano_cfg_limits *lim, struct cfg_lim *out)
@@ -57,10 +57,41 @@ cfg__limits(const struct nano_cfg_limits *lim, struct cfg_lim *out)
         out->max_bytes = lim->max_bytes;
 }
 
+void
+cfg__doc_progress(struct nano_cfg_doc *doc, const char *text, size_t len,
+                  const char *const *cursor)
+{
+    doc->text = text;
+    doc->text_end = text ? text + len : NULL;   /* NULL + 0 is undefined */
+    doc->cursor = cursor;
+}
+
+/* Payload size for the next chunk: what the unparsed text will need at the
+ * rate seen so far, an eighth more for variation; doubling when there is
+ * no parse to learn from. */
+static size_t
+chunk_size(const struct nano_cfg_doc *doc)
+{
+    const char *at = doc->cursor ? *doc->cursor : NULL;
+    double done, left, est;
+
+    if (!at || at <= doc->text || at >= doc->text_end)
+        return doc->next_cap;
+    done = (double)(at - doc->text);
+    left = (double)(doc->text_end - at);
+    est = (double)doc->used / done * left;
+    est += est / 8 + 256;
+    if (est < CFG_CHUNK_MIN)
+        return CFG_CHUNK_MIN;
+    if (est > CFG_CHUNK_MAX)
+        return CFG_CHUNK_MAX;
+    return CFG_ROUND16((size_t)est);
+}
+
 static void *
 arena_grow(struct nano_cfg_doc *doc, size_t n, bool node)
 {
-    size_t cap = doc->next_cap;
+    size_t cap = chunk_size(doc);
     struct cfg_chunk *c;
     char *p;
 
@@ -82,8 +113,9 @@ arena_grow(struct nano_cfg_doc *doc, size_t n, bool node)
     doc->chunks = c;
     doc->lo = (char *)c + CFG_CHUNK_HDR;
     doc->hi = doc->lo + cap;
-    if (cap < CFG_CHUNK_MAX)
-        doc->next_cap = cap * 2 > CFG_CHUNK_MAX ? CFG_CHUNK_MAX : cap * 2;
+    if (doc->next_cap < CFG_CHUNK_MAX)
+        doc->next_cap = doc->next_cap * 2 > CFG_CHUNK_MAX ? CFG_CHUNK_MAX
+                                                          : doc->next_cap * 2;
     if (node) {
         p = doc->lo;
         doc->lo += n;
@@ -99,6 +131,7 @@ arena_alloc(struct nano_cfg_doc *doc, size_t n, bool node)
 {
     char *p;
 
+    doc->used += n;
     if (n > (size_t)(doc->hi - doc->lo))
         return arena_grow(doc, n, node);
     if (node) {
@@ -133,7 +166,10 @@ cfg__doc_new(const char *origin, size_t hint)
     doc->next_cap = first * 2 < CFG_CHUNK_MIN ? CFG_CHUNK_MIN : first * 2;
     if (doc->next_cap > CFG_CHUNK_MAX)
         doc->next_cap = CFG_CHUNK_MAX;
+    doc->used = 0;
     doc->nodes = 0;
+    doc->text = doc->text_end = NULL;
+    doc->cursor = NULL;
     doc->root = NULL;
     if (!origin)
         origin = "";
@@ -209,7 +245,7 @@ cfg__link(struct nano_cfg_node *parent, struct nano_cfg_node *n)
     parent->count++;
 }
 
-/* ---- duplicate-key index -------------------------------------------------- */
+/* ---- duplicate-key index ------------------------------------------------- */
 
 void
 cfg__keyset_init(struct cfg_keyset *ks)
@@ -234,7 +270,8 @@ static uint64_t
 key_hash(const struct cfg_keyset *ks, const struct nano_cfg_node *parent,
          const char *key)
 {
-    uint64_t h = ks->seed ^ ((uint64_t)(uintptr_t)parent * 0xff51afd7ed558ccdull);
+    uint64_t h = ks->seed ^
+                 ((uint64_t)(uintptr_t)parent * 0xff51afd7ed558ccdull);
 
     for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
         h ^= *p;
@@ -314,7 +351,7 @@ cfg__keyset_note(struct cfg_keyset *ks, const struct nano_cfg_node *parent)
     return rc;
 }
 
-/* ---- text helpers --------------------------------------------------------- */
+/* ---- text helpers -------------------------------------------------------- */
 
 size_t
 cfg__utf8_len(const unsigned char *p, const unsigned char *end)
@@ -469,7 +506,8 @@ cfg__found(char *out, size_t cap, const struct nano_cfg_node *n)
         snprintf(out, cap, "a list");
         break;
     case NANO_CFG_NULL:
-        snprintf(out, cap, "%s", n->str && n->str[0] ? "null" : "an empty value");
+        snprintf(out, cap, "%s",
+                 n->str && n->str[0] ? "null" : "an empty value");
         break;
     default:
         cfg__show(t, sizeof t, n->str, n->len, 40);
@@ -510,11 +548,12 @@ cfg__name(char *out, size_t cap, const struct nano_cfg_node *n)
     for (const struct nano_cfg_node *c = n->parent->child; c && c != n;
          c = c->next)
         i++;
-    snprintf(out, cap, "item %zu of %s", i, plain_name(pn, sizeof pn, n->parent));
+    snprintf(out, cap, "item %zu of %s", i,
+             plain_name(pn, sizeof pn, n->parent));
     return out;
 }
 
-/* ---- lookup --------------------------------------------------------------- */
+/* ---- lookup -------------------------------------------------------------- */
 
 struct nano_cfg_node *
 nano_cfg_root(const struct nano_cfg_doc *doc)
@@ -576,13 +615,13 @@ nano_cfg_path(const struct nano_cfg_node *n, const char *path)
     return cur;
 }
 
-/* ---- typed reads ---------------------------------------------------------- */
+/* ---- typed reads --------------------------------------------------------- */
 
 int
 nano_cfg_error(const struct nano_cfg_node *n, struct nano_diag *d,
                const char *fmt, ...)
-{
-    va_list ap;
+               {
+               va_list ap;
 
     if (!d)
         return NANO_ESCHEMA;
@@ -602,10 +641,11 @@ cfg__as_str(const struct nano_cfg_node *n, const char *name, const char **out,
 
     if (n->kind != NANO_CFG_SCALAR)
         return nano_cfg_error(n, d, "%s expects a string, got %s", name,
-                        cfg__found(f, sizeof f, n));
+                              cfg__found(f, sizeof f, n));
     if (memchr(n->str, '\0', n->len))
-        return nano_cfg_error(n, d, "%s expects text without NUL characters, got %s",
-                        name, cfg__found(f, sizeof f, n));
+        return nano_cfg_error(n, d,
+                              "%s expects text without NUL characters, got %s",
+                              name, cfg__found(f, sizeof f, n));
     *out = n->str;
     return NANO_OK;
 }
@@ -618,10 +658,10 @@ not_bare(const struct nano_cfg_node *n, const char *name, const char *want,
     char f[112];
 
     if (n->kind == NANO_CFG_SCALAR && n->quoted)
-        return nano_cfg_error(n, d, "%s expects %s, got the string %s", name, want,
-                        cfg__found(f, sizeof f, n));
+        return nano_cfg_error(n, d, "%s expects %s, got the string %s", name,
+                              want, cfg__found(f, sizeof f, n));
     return nano_cfg_error(n, d, "%s expects %s, got %s", name, want,
-                    cfg__found(f, sizeof f, n));
+                          cfg__found(f, sizeof f, n));
 }
 
 int
@@ -652,20 +692,20 @@ cfg__as_num(const struct nano_cfg_node *n, const char *name, double min,
     }
     if (i != n->len || !digits)
         return nano_cfg_error(n, d, "%s expects %s, got %s", name, want,
-                        cfg__found(f, sizeof f, n));
+                              cfg__found(f, sizeof f, n));
     {
         char *end;
         v = strtod(s, &end);
         if (end != s + n->len)
             return nano_cfg_error(n, d, "%s expects %s, got %s", name, want,
-                            cfg__found(f, sizeof f, n));
+                                  cfg__found(f, sizeof f, n));
     }
     if (!isfinite(v))
-        return nano_cfg_error(n, d, "%s expects %s, got %s (out of range)", name,
-                        want, cfg__found(f, sizeof f, n));
+        return nano_cfg_error(n, d, "%s expects %s, got %s (out of range)",
+                              name, want, cfg__found(f, sizeof f, n));
     if (max > min && (v < min || v > max))
         return nano_cfg_error(n, d, "%s expects %s, got %s", name, want,
-                        cfg__found(f, sizeof f, n));
+                              cfg__found(f, sizeof f, n));
     *out = v;
     return NANO_OK;
 }
@@ -736,11 +776,11 @@ cfg__as_int(const struct nano_cfg_node *n, const char *name, int64_t min,
         return not_bare(n, name, want, d);
     if (!parse_int(n->str, n->len, &v, &overflow))
         return nano_cfg_error(n, d, "%s expects %s, got %s%s", name, want,
-                        cfg__found(f, sizeof f, n),
-                        overflow ? " (out of range)" : "");
+                              cfg__found(f, sizeof f, n),
+                              overflow ? " (out of range)" : "");
     if (v < min || v > max)
         return nano_cfg_error(n, d, "%s expects %s, got %s", name, want,
-                        cfg__found(f, sizeof f, n));
+                              cfg__found(f, sizeof f, n));
     *out = v;
     return NANO_OK;
 }
@@ -766,7 +806,7 @@ cfg__as_bool(const struct nano_cfg_node *n, const char *name, bool *out,
         }
     }
     return nano_cfg_error(n, d, "%s expects true or false, got %s", name,
-                    cfg__found(f, sizeof f, n));
+                          cfg__found(f, sizeof f, n));
 }
 
 int
@@ -779,14 +819,16 @@ cfg__as_duration(const struct nano_cfg_node *n, const char *name,
 
     if (n->kind != NANO_CFG_SCALAR || memchr(n->str, '\0', n->len) ||
         nano_duration_parse(n->str, &ns) != NANO_OK)
-        return nano_cfg_error(n, d, "%s expects a duration such as 500ms or 30s, got %s",
-                        name, cfg__found(f, sizeof f, n));
+        return nano_cfg_error(n, d, "%s expects a duration such as 500ms or "
+                              "30s, got %s", name, cfg__found(f, sizeof f, n));
     if (max_s > 0 && max_s >= min_s &&
         ((double)ns < min_s * 1e9 || (double)ns > max_s * 1e9)) {
-        nano_duration_format(min_s > 0 ? (uint64_t)(min_s * 1e9) : 0, lo, sizeof lo);
+        nano_duration_format(min_s > 0 ? (uint64_t)(min_s * 1e9) : 0, lo,
+                             sizeof lo);
         nano_duration_format((uint64_t)(max_s * 1e9), hi, sizeof hi);
-        return nano_cfg_error(n, d, "%s expects a duration from %s to %s, got %s",
-                        name, lo, hi, cfg__found(f, sizeof f, n));
+        return nano_cfg_error(n, d, "%s expects a duration from %s to %s, "
+                              "got %s", name, lo, hi,
+                              cfg__found(f, sizeof f, n));
     }
     *ns_out = ns;
     return NANO_OK;
@@ -832,10 +874,11 @@ nano_cfg_as_duration(const struct nano_cfg_node *n, uint64_t *ns_out,
 {
     char name[128];
 
-    return cfg__as_duration(n, cfg__name(name, sizeof name, n), 0, 0, ns_out, d);
+    return cfg__as_duration(n, cfg__name(name, sizeof name, n), 0, 0, ns_out,
+                            d);
 }
 
-/* ---- output --------------------------------------------------------------- */
+/* ---- output -------------------------------------------------------------- */
 
 /* s[0..len) as a JSON string: runs of plain bytes are appended in one go. */
 static int
@@ -950,7 +993,8 @@ dump_line(struct nano_buf *out, const struct nano_cfg_node *n, bool top,
     for (unsigned i = 0; i < depth && rc == NANO_OK; i++)
         rc = nano_buf_puts(out, "  ");
     if (rc == NANO_OK && !top && n->parent->kind == NANO_CFG_MAP) {
-        rc = put_json_str(out, n->key ? n->key : "", n->key ? strlen(n->key) : 0);
+        rc = put_json_str(out, n->key ? n->key : "",
+                          n->key ? strlen(n->key) : 0);
         if (rc == NANO_OK)
             rc = nano_buf_puts(out, ": ");
     } else if (rc == NANO_OK && !top) {
@@ -1012,7 +1056,7 @@ nano_cfg_dump(const struct nano_cfg_node *n, struct nano_buf *out)
     }
 }
 
-/* ---- building ------------------------------------------------------------- */
+/* ---- building ------------------------------------------------------------ */
 
 struct nano_cfg_doc *
 nano_cfg_new(const char *origin)
@@ -1047,7 +1091,8 @@ copy_one(struct nano_cfg_doc *doc, struct nano_cfg_node *parent,
             return NULL;
     }
     if (src->kind == NANO_CFG_SCALAR || src->kind == NANO_CFG_NULL) {
-        n->str = cfg__str(doc, src->str ? src->str : "", src->str ? src->len : 0);
+        n->str = cfg__str(doc, src->str ? src->str : "",
+                          src->str ? src->len : 0);
         if (!n->str)
             return NULL;
         n->len = src->str ? src->len : 0;
@@ -1065,7 +1110,8 @@ nano_cfg_add(struct nano_cfg_doc *doc, struct nano_cfg_node *parent,
 
     if (!doc || !parent || kind > NANO_CFG_LIST)
         return NULL;
-    if (parent->kind == NANO_CFG_MAP ? !key : parent->kind != NANO_CFG_LIST || key)
+    if (parent->kind == NANO_CFG_MAP ? !key
+                                     : parent->kind != NANO_CFG_LIST || key)
         return NULL;
     memset(&tmpl, 0, sizeof tmpl);
     tmpl.kind = kind;
@@ -1149,7 +1195,7 @@ nano_cfg_unlink(struct nano_cfg_node *n)
     n->next = NULL;
 }
 
-/* ---- files ---------------------------------------------------------------- */
+/* ---- files --------------------------------------------------------------- */
 
 static bool
 ends_with(const char *s, const char *suffix)
@@ -1208,7 +1254,8 @@ read_all(int fd, const struct stat *st, char **text_out, size_t *len_out,
             nb = nano_realloc(buf, cap);
             if (!nb) {
                 nano_free(buf);
-                return nano_diag_set(d, -ENOMEM, 0, 0, "out of memory reading file");
+                return nano_diag_set(d, -ENOMEM, 0, 0,
+                                     "out of memory reading file");
             }
             buf = nb;
         }

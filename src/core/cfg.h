@@ -245,8 +245,10 @@ int nano_cfg_validate(const struct nano_cfg_node *n,
                       const struct nano_cfg_field *f, const char *what,
                       void *check_arg, struct nano_diag *d);
 
-/* nano_cfg_validate() on the root of doc, with d->origin set to the
- * document's origin (valid until nano_cfg_free(doc)). */
+/* nano_cfg_validate() on the root of doc.  When d->origin is NULL it is set
+ * to the document's origin, which lives in the document: format the message
+ * before nano_cfg_free(doc), or set d->origin to a string you own (the path
+ * given to nano_cfg_load_file(), which already does that). */
 int nano_cfg_validate_doc(const struct nano_cfg_doc *doc,
                           const struct nano_cfg_field *f, const char *what,
                           void *check_arg, struct nano_diag *d);

@@ -11,6 +11,11 @@
  * padding for the other.  A string too big for a quarter of the next chunk
  * gets a chunk of its own and leaves the current one in use.  Nothing is
  * freed before the whole document.
+ *
+ * While a parser runs it points doc->cursor at its position in the text,
+ * and a new chunk is sized for what the rest of the text will need at the
+ * rate seen so far (arena bytes per input byte), not blindly doubled: a
+ * config that stays resident should not keep half an empty chunk.
  */
 #ifndef NANO_CORE_CFG_INT_H
 #define NANO_CORE_CFG_INT_H
@@ -27,10 +32,14 @@ struct cfg_chunk {
 
 struct nano_cfg_doc {
     char                 *lo;        /* free space of the current chunk: */
-    char                 *hi;        /* nodes from lo up, strings from hi down */
+    char                 *hi;        /* nodes go up from lo, strings down */
     struct cfg_chunk     *chunks;    /* chunks after the first, newest first */
     size_t                next_cap;  /* payload size of the next chunk */
+    size_t                used;      /* arena bytes handed out */
     size_t                nodes;     /* nodes allocated, for the node limit */
+    const char           *text;      /* while parsing: the input, */
+    const char           *text_end;
+    const char *const    *cursor;    /* and the parser's position in it */
     struct nano_cfg_node *root;
     const char           *origin;    /* in the arena */
 };
@@ -47,6 +56,12 @@ void cfg__limits(const struct nano_cfg_limits *lim, struct cfg_lim *out);
 /* New document with no root; hint sizes the first chunk (bytes of arena the
  * caller expects to need).  Returns owned or NULL. */
 struct nano_cfg_doc *cfg__doc_new(const char *origin, size_t hint);
+
+/* Tell the arena where the parser is (cursor points at the parser's own
+ * position variable), so chunks can be sized from progress.  Call with
+ * cursor NULL before the parser's variable goes out of scope. */
+void cfg__doc_progress(struct nano_cfg_doc *doc, const char *text, size_t len,
+                       const char *const *cursor);
 
 /* A zeroed node of the given kind at line:col, not yet linked, or NULL on
  * -ENOMEM.  Counts towards doc->nodes. */

@@ -107,7 +107,8 @@ got(const struct jp *j, const char *q, char *buf, size_t cap)
         while (e < j->end && is_alnum(*e))
             e++;
         n = (size_t)(e - q);
-        snprintf(buf, cap, "'%.*s%s'", n > 24 ? 24 : (int)n, q, n > 24 ? "..." : "");
+        snprintf(buf, cap, "'%.*s%s'", n > 24 ? 24 : (int)n, q,
+                 n > 24 ? "..." : "");
         return buf;
     }
     if (*u >= 0x21 && *u < 0x7f)
@@ -234,8 +235,8 @@ decode(struct jp *j, const char *s, const char *e, char *o, size_t *len_out)
         default:
             if ((unsigned char)*s >= 0x21 && (unsigned char)*s < 0x7f)
                 return jerr(j, esc, NANO_EPARSE,
-                            "invalid escape '\\%c' in string (valid: \\\" \\\\ \\/ "
-                            "\\b \\f \\n \\r \\t \\uXXXX)", *s);
+                            "invalid escape '\\%c' in string (valid: \\\" "
+                            "\\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)", *s);
             if ((unsigned char)*s < 0x20 || *s == ' ')
                 return jerr(j, esc, NANO_EPARSE,
                             "invalid escape in string: '\\' followed by %s",
@@ -661,6 +662,7 @@ nano_cfg_parse_json_ex(const char *text, size_t len, const char *origin,
     if (!j.doc)
         return nano_diag_set(d, -ENOMEM, 0, 0, "out of memory");
     cfg__keyset_init(&j.keys);
+    cfg__doc_progress(j.doc, text, len, &j.p);
     skip_ws(&j);
     rc = parse_value(&j, NULL, NULL, 0, 0);
     if (rc == NANO_OK) {
@@ -671,6 +673,7 @@ nano_cfg_parse_json_ex(const char *text, size_t len, const char *origin,
                       "got %s", got(&j, j.p, g, sizeof g));
     }
     cfg__keyset_free(&j.keys);
+    cfg__doc_progress(j.doc, NULL, 0, NULL);      /* j.p goes out of scope */
     if (rc != NANO_OK) {
         nano_cfg_free(j.doc);
         return rc;

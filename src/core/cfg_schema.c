@@ -27,7 +27,7 @@
 #include "core/err.h"
 
 #define NAME_MAX_LEN  128     /* one level's name in messages */
-#define SUGGEST_MAX   64      /* keys of one map considered for "did you mean" */
+#define SUGGEST_MAX   64      /* keys of a map weighed for "did you mean" */
 
 static int validate(const struct nano_cfg_node *n,
                     const struct nano_cfg_field *f, const char *name,
@@ -62,7 +62,8 @@ unknown_key(const struct nano_cfg_node *c, const struct nano_cfg_field *fields,
     char k[64];
     size_t i = 0;
 
-    for (const struct nano_cfg_field *f = fields; f && f->key && i < SUGGEST_MAX; f++)
+    for (const struct nano_cfg_field *f = fields;
+         f && f->key && i < SUGGEST_MAX; f++)
         names[i++] = f->key;
     names[i] = NULL;
     best = nano_suggest(c->key, names);
@@ -187,7 +188,8 @@ check_enum(const struct nano_cfg_node *n, const struct nano_cfg_field *f,
             best = nano_suggest(n->str, f->choices);
     }
     if (best)
-        return nano_cfg_error(n, d, "%s expects %s, got %s (did you mean '%s'?)",
+        return nano_cfg_error(n, d,
+                              "%s expects %s, got %s (did you mean '%s'?)",
                               name, want, found,
                               cfg__show(s, sizeof s, best, strlen(best), 40));
     return nano_cfg_error(n, d, "%s expects %s, got %s", name, want, found);
@@ -248,10 +250,18 @@ validate(const struct nano_cfg_node *n, const struct nano_cfg_field *f,
         lo = INT64_MIN;
         hi = INT64_MAX;
         if (f->max > f->min) {
-            if (f->min > -9.2e18)
-                lo = (int64_t)ceil(f->min);
-            if (f->max < 9.2e18)
-                hi = (int64_t)floor(f->max);
+            /* Integer bounds from the table's doubles, rounded inwards
+             * (without libm: casts truncate toward zero). */
+            if (f->min > -9.2e18) {
+                lo = (int64_t)f->min;
+                if ((double)lo < f->min)
+                    lo++;
+            }
+            if (f->max < 9.2e18) {
+                hi = (int64_t)f->max;
+                if ((double)hi > f->max)
+                    hi--;
+            }
         }
         rc = cfg__as_int(n, name, lo, hi, &i64, d);
         break;
@@ -314,7 +324,9 @@ nano_cfg_validate_doc(const struct nano_cfg_doc *doc,
                       const struct nano_cfg_field *f, const char *what,
                       void *check_arg, struct nano_diag *d)
 {
-    if (d)
+    /* An origin the caller chose (a path it owns) outlives the document;
+     * the document's own copy does not, so it is only a fallback. */
+    if (d && !d->origin)
         d->origin = nano_cfg_origin(doc);
     return nano_cfg_validate(nano_cfg_root(doc), f, what, check_arg, d);
 }

@@ -43,10 +43,11 @@ struct yp {
     struct cfg_keyset     keys;
     struct cfg_lim        lim;
     struct nano_cfg_node *cur;     /* innermost open map or list; NULL: top */
-    const char           *key;     /* cur is a map and this key awaits a value */
+    const char           *key;     /* cur is a map; this key awaits a value */
     unsigned              kline, kcol;
     unsigned              depth;
     unsigned              docs;    /* DOCUMENT-START events seen */
+    const char           *pos;     /* about where libyaml is, for the arena */
     struct nano_diag     *d;
 };
 
@@ -175,8 +176,8 @@ parser_error(struct yp *y, const yaml_parser_t *ps)
                 offset_pos(y, (size_t)(p - (const unsigned char *)y->text),
                            &line, &col);
                 return yerr(y, line, col, NANO_EPARSE,
-                            "invalid UTF-8 byte 0x%02X (the file must be UTF-8)",
-                            *p);
+                            "invalid UTF-8 byte 0x%02X (the file must be "
+                            "UTF-8)", *p);
             }
         }
         return yerr(y, line, col, NANO_EPARSE, "invalid text: %s", problem);
@@ -197,12 +198,14 @@ parser_error(struct yp *y, const yaml_parser_t *ps)
     if (strcmp(problem, "did not find expected key") == 0 ||
         strcmp(problem, "did not find expected '-' indicator") == 0)
         hint = " (check the indentation of this line)";
-    else if (strcmp(problem, "mapping values are not allowed in this context") == 0)
+    else if (strcmp(problem,
+                    "mapping values are not allowed in this context") == 0)
         hint = " (check the indentation, and quote values that contain ': ')";
     else if (strcmp(problem, "found unexpected end of stream") == 0 &&
              ps->context && strstr(ps->context, "quoted scalar"))
         hint = " (is the closing quote missing?)";
-    else if (strcmp(problem, "found character that cannot start any token") == 0 &&
+    else if (strcmp(problem,
+                    "found character that cannot start any token") == 0 &&
              at && (*at == '@' || *at == '`'))
         hint = " (quote values that start with '@' or '`')";
     return yerr(y, line, col, NANO_EPARSE, "%s%s%s", problem, ctx, hint);
@@ -287,7 +290,8 @@ static bool
 is_null_word(const char *s, size_t len)
 {
     return len == 0 || (len == 1 && s[0] == '~') ||
-           (len == 4 && (memcmp(s, "null", 4) == 0 || memcmp(s, "Null", 4) == 0 ||
+           (len == 4 && (memcmp(s, "null", 4) == 0 ||
+                         memcmp(s, "Null", 4) == 0 ||
                          memcmp(s, "NULL", 4) == 0));
 }
 
@@ -448,9 +452,9 @@ nano_cfg_parse_yaml_ex(const char *text, size_t len, const char *origin,
     y.text = text ? text : "";
     y.len = text ? len : 0;
     y.d = d;
-    /* YAML spends more bytes per node than JSON (indentation, keys on
-     * their own lines): about one node per 16 bytes. */
-    y.doc = cfg__doc_new(origin, len < 16384 ? len * 6 : 65536);
+    /* A low first guess: the arena sizes later chunks from the progress
+     * of the parse, which is exact where a guess from the length is not. */
+    y.doc = cfg__doc_new(origin, len < 16384 ? len * 4 : 65536);
     if (!y.doc)
         return nano_diag_set(d, -ENOMEM, 0, 0, "out of memory");
     if (!yaml_parser_initialize(&ps)) {
@@ -460,16 +464,21 @@ nano_cfg_parse_yaml_ex(const char *text, size_t len, const char *origin,
     yaml_parser_set_input_string(&ps, (const unsigned char *)y.text, y.len);
     yaml_parser_set_encoding(&ps, YAML_UTF8_ENCODING);
     cfg__keyset_init(&y.keys);
+    y.pos = y.text;
+    cfg__doc_progress(y.doc, y.text, y.len, &y.pos);
     while (!done && rc == NANO_OK) {
         if (!yaml_parser_parse(&ps, &ev)) {
             rc = parser_error(&y, &ps);
             break;
         }
+        /* mark.index counts characters; for an estimate, bytes will do */
+        y.pos = y.text + (ev.end_mark.index < y.len ? ev.end_mark.index : y.len);
         rc = on_event(&y, &ev, &done);
         yaml_event_delete(&ev);
     }
     yaml_parser_delete(&ps);
     cfg__keyset_free(&y.keys);
+    cfg__doc_progress(y.doc, NULL, 0, NULL);      /* y.pos goes out of scope */
     if (rc == NANO_OK) {
         struct nano_cfg_node *root = y.doc->root;
 

@@ -155,46 +155,67 @@ nano_state_read(const char *dir, const char *name, struct nano_buf *out,
         return rc;
     }
 
-    /* Header: magic, decimal length, 8 hex digits, newline. */
-    const char *nl = raw.data ? memchr(raw.data, '\n', raw.len < 64 ? raw.len : 64) : NULL;
-    unsigned long long want_len;
-    unsigned long want_crc;
-    char *end;
-    if (!nl || raw.len < sizeof MAGIC - 1 || memcmp(raw.data, MAGIC, sizeof MAGIC - 1) != 0) {
-        rc = nano_diag_set(d, NANO_ECORRUPT, 0, 0, "%s: not a Nano state file "
-                           "(bad header)", path);
+    struct nano_span payload;
+    struct nano_diag why = { 0 };
+    rc = nano_state_decode(raw.data, raw.len, &payload, &why);
+    if (rc != NANO_OK) {
+        nano_diag_set(d, rc, 0, 0, "%s: %s", path, why.msg);
         goto bad;
     }
-    want_len = strtoull(raw.data + sizeof MAGIC - 1, &end, 10);
-    if (*end != ' ' || end + 9 != nl) {
-        rc = nano_diag_set(d, NANO_ECORRUPT, 0, 0, "%s: malformed header", path);
-        goto bad;
-    }
-    want_crc = strtoul(end + 1, &end, 16);
-    if (end != nl) {
-        rc = nano_diag_set(d, NANO_ECORRUPT, 0, 0, "%s: malformed header", path);
-        goto bad;
-    }
-    size_t off = (size_t)(nl - raw.data) + 1;
-    size_t have = raw.len - off;
-    if (have != want_len) {
-        rc = nano_diag_set(d, NANO_ECORRUPT, 0, 0, "%s: torn write: header says "
-                           "%llu bytes, file has %zu", path, want_len, have);
-        goto bad;
-    }
-    uint32_t crc = nano_crc32(raw.data + off, have);
-    if (crc != (uint32_t)want_crc) {
-        rc = nano_diag_set(d, NANO_ECORRUPT, 0, 0, "%s: checksum mismatch "
-                           "(stored %08lx, computed %08x)", path, want_crc, crc);
-        goto bad;
-    }
-    rc = nano_buf_append(out, raw.data + off, have);
+    rc = nano_buf_append(out, payload.p, payload.len);
     nano_buf_free(&raw);
     return rc;
 
 bad:
     nano_buf_free(&raw);
     return quarantine(path, rc);
+}
+
+int
+nano_state_decode(const char *raw, size_t len, struct nano_span *payload,
+                  struct nano_diag *d)
+{
+    const char *nl;
+    unsigned long long want_len;
+    unsigned long want_crc;
+    char digits[32];
+    size_t n, off;
+    uint32_t crc;
+
+    /* Header: magic, decimal length, one space, 8 hex digits, newline. */
+    nl = raw ? memchr(raw, '\n', len < 64 ? len : 64) : NULL;
+    if (!nl || len < sizeof MAGIC - 1 || memcmp(raw, MAGIC, sizeof MAGIC - 1) != 0)
+        return nano_diag_set(d, NANO_ECORRUPT, 0, 0,
+                             "not a Nano state file (bad header)");
+    const char *p = raw + sizeof MAGIC - 1;
+    for (n = 0; p + n < nl && p[n] >= '0' && p[n] <= '9' && n < 20; n++)
+        ;
+    if (n == 0 || n >= sizeof digits || p[n] != ' ' || p + n + 9 != nl)
+        return nano_diag_set(d, NANO_ECORRUPT, 0, 0, "malformed header");
+    memcpy(digits, p, n);
+    digits[n] = '\0';
+    want_len = strtoull(digits, NULL, 10);
+    p += n + 1;
+    want_crc = 0;
+    for (int i = 0; i < 8; i++) {
+        char c = p[i];
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+                c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (v < 0)
+            return nano_diag_set(d, NANO_ECORRUPT, 0, 0, "malformed header");
+        want_crc = want_crc << 4 | (unsigned long)v;
+    }
+    off = (size_t)(nl - raw) + 1;
+    if (len - off != want_len)
+        return nano_diag_set(d, NANO_ECORRUPT, 0, 0, "torn write: header says "
+                             "%llu bytes, file has %zu", want_len, len - off);
+    crc = nano_crc32(raw + off, len - off);
+    if (crc != (uint32_t)want_crc)
+        return nano_diag_set(d, NANO_ECORRUPT, 0, 0, "checksum mismatch (stored "
+                             "%08lx, computed %08x)", want_crc, crc);
+    payload->p = (const uint8_t *)raw + off;
+    payload->len = len - off;
+    return NANO_OK;
 }
 
 int

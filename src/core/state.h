@@ -44,6 +44,13 @@ int nano_state_write(const char *dir, const char *name, const void *data,
 int nano_state_read(const char *dir, const char *name, struct nano_buf *out,
                     struct nano_diag *d);
 
+/* Check a state file's bytes (header, length, checksum) and point *payload
+ * at the payload inside raw (Returns borrowed; valid while raw is).  Pure:
+ * no I/O.  Returns NANO_OK or NANO_ECORRUPT with d saying why (no file name:
+ * the caller adds it). */
+int nano_state_decode(const char *raw, size_t len, struct nano_span *payload,
+                      struct nano_diag *d);
+
 /* Remove dir/name (missing is fine).  Returns NANO_OK or -errno. */
 int nano_state_remove(const char *dir, const char *name);
 

@@ -261,9 +261,12 @@ process_settings(const char *inst, const struct nano_cfg_node *map,
         return nano_diag_set(d, NANO_ESCHEMA, map ? map->line : 0,
                              map ? map->col : 0,
                              "device '%s' expects a map of settings", inst);
+    /* "Missing" points at the device's own key, as the schema checks do. */
+    unsigned mline = map->key_line ? map->key_line : map->line;
+    unsigned mcol = map->key_line ? map->key_col : map->col;
     dn = nano_cfg_get(map, "driver");
     if (!dn)
-        return nano_diag_set(d, NANO_ESCHEMA, map->line, map->col,
+        return nano_diag_set(d, NANO_ESCHEMA, mline, mcol,
                              "missing required key 'driver' in device '%s'",
                              inst);
     if (dn->kind != NANO_CFG_SCALAR)
@@ -368,7 +371,7 @@ process_settings(const char *inst, const struct nano_cfg_node *map,
         } else if (p->def) {
             rc = apply_param(p, NULL, p->def, ctx, inst, d);
         } else {
-            return nano_diag_set(d, NANO_ESCHEMA, map->line, map->col,
+            return nano_diag_set(d, NANO_ESCHEMA, mline, mcol,
                                  "missing required parameter '%s' in device "
                                  "'%s' (%s)", p->name, inst, p->help ? p->help : "");
         }
@@ -710,6 +713,19 @@ dev_destroy(struct nano_dev *dev)
     nano_free(dev);
 }
 
+/* Destroy an instance that stops existing while nanod runs (removed, or
+ * gone from a reloaded config): its last values are no longer current. */
+static void
+dev_retire(struct nano_dev *dev)
+{
+    char filter[NANO_DEV_NAME_MAX + 16];
+    struct nano_bus *bus = dev->dm->bus;
+
+    snprintf(filter, sizeof filter, "sensors/%s/#", dev->name);
+    dev_destroy(dev);
+    nano_bus_mark_stale(bus, filter);
+}
+
 /* Create an instance from a validated settings map (copied). */
 static int
 dev_create(struct nano_devmgr *dm, const char *name,
@@ -944,7 +960,7 @@ reconcile_one(struct nano_devmgr *dm, const char *name,
     if (dev && !same_settings(dev, settings)) {
         nano_logf(NANO_LOG_INFO, "drivers", "device '%s' changed; restarting",
                   name);
-        dev_destroy(dev);
+        dev_retire(dev);
         dev = NULL;
     }
     if (!dev) {
@@ -979,8 +995,11 @@ nano_devmgr_apply_config(struct nano_devmgr *dm,
         bool in_cfg = devices && nano_cfg_get(devices, dev->name) &&
                       !list_has(dm->ov_removed, dev->name);
         bool in_ov = nano_cfg_get(dm->ov_installed, dev->name) != NULL;
-        if (!in_cfg && !in_ov)
-            dev_destroy(dev);
+        if (!in_cfg && !in_ov) {
+            nano_logf(NANO_LOG_INFO, "drivers", "device '%s' is no longer "
+                      "configured; stopped", dev->name);
+            dev_retire(dev);
+        }
     }
     for (const struct nano_cfg_node *n = devices ? devices->child : NULL; n; n = n->next) {
         if (list_has(dm->ov_removed, n->key) || nano_cfg_get(dm->ov_installed, n->key))
@@ -1056,7 +1075,6 @@ nano_devmgr_remove(struct nano_devmgr *dm, const char *name)
 {
     struct nano_dev *dev = nano_devmgr_find(dm, name);
     struct nano_cfg_node *inst;
-    char filter[NANO_DEV_NAME_MAX + 16];
 
     if (!dev)
         return NANO_ENOTFOUND;
@@ -1066,9 +1084,7 @@ nano_devmgr_remove(struct nano_devmgr *dm, const char *name)
     if (dev->from_config && !list_has(dm->ov_removed, name))
         nano_cfg_add(dm->overlay, dm->ov_removed, NULL, NANO_CFG_SCALAR, name, true);
     list_del(dm->ov_disabled, name);
-    dev_destroy(dev);
-    snprintf(filter, sizeof filter, "sensors/%s/#", name);
-    nano_bus_mark_stale(dm->bus, filter);
+    dev_retire(dev);
     nano_logf(NANO_LOG_INFO, "drivers", "removed device '%s'", name);
     return overlay_save(dm);
 }

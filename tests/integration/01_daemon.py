@@ -81,7 +81,7 @@ class Daemon(NanoTestCase):
         d = self.start(SIM)
         d.wait_for(lambda: d.value("sensors/boiler/temperature"))
         d.write_config(SIM + "  broken: [\n")
-        d.signal(signal.SIGHUP)
+        d.send_signal(signal.SIGHUP)
         d.wait_for(lambda: d.status()["reload_failures"] == 1, what="reload failure")
         self.assertIn("reload rejected, keeping the running config", d.log())
         self.assertRegex(d.log(), r"nano.yaml:\d+:\d+: ")
@@ -91,7 +91,7 @@ class Daemon(NanoTestCase):
         d.wait_for(lambda: d.value("sensors/boiler/temperature")["ts"] > t)
         # a good config is applied: the new device appears, the old one goes
         d.write_config(SIM.replace("boiler", "tank").replace("21.5", "30"))
-        d.signal(signal.SIGHUP)
+        d.send_signal(signal.SIGHUP)
         d.wait_for(lambda: d.status()["reloads"] == 1, what="reload")
         d.wait_for(lambda: d.value("sensors/tank/temperature"), what="tank reading")
         self.assertEqual(d.value("sensors/tank/temperature")["value"], 30)

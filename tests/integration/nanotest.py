@@ -106,11 +106,15 @@ class Nanod:
         except OSError:
             return ""
 
-    def signal(self, sig):
+    def send_signal(self, sig):
         self.proc.send_signal(sig)
 
-    def stop(self, sig=signal.SIGTERM, timeout=5):
+    def stop(self, sig=None, timeout=5):
         """Stop nanod; returns (exit code, seconds it took)."""
+        # Inside the class body `signal` is the method above, not the
+        # module, so the default is resolved here.
+        if sig is None:
+            sig = signal.SIGTERM
         if not self.proc or self.proc.poll() is not None:
             return (self.proc.returncode if self.proc else None, 0.0)
         t0 = time.monotonic()
@@ -251,7 +255,10 @@ def main():
     runner = unittest.TextTestRunner(stream=sys.stdout, verbosity=0,
                                      resultclass=_Result)
     result = runner.run(suite)
-    failed = len(result.failures) + len(result.errors)
+    # Count tests, not subtests: a test with three failing subtests is one
+    # failed test.
+    failed = len({getattr(t, "test_case", t).id()
+                  for t, _ in result.failures + result.errors})
     passed = result.testsRun - failed - len(result.skipped)
     print("%s: %d passed, %d failed" % (name, passed, failed))
     sys.exit(1 if failed else 0)

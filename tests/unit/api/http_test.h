@@ -34,6 +34,9 @@
 
 #define TC_BUF (512 * 1024)
 
+/* Not every test file uses every helper. */
+#define TC_FN static __attribute__((unused))
+
 struct tconn {
     int    fd;
     bool   eof;
@@ -51,13 +54,13 @@ struct tresp {
     unsigned chunks;         /* data pieces seen for chunked bodies */
 };
 
-static uint64_t
+TC_FN uint64_t
 now_ms(void)
 {
     return nano_time_mono_ns() / NANO_NS_PER_MS;
 }
 
-static void
+TC_FN void
 pump(struct nano_loop *loop, int ms)
 {
     uint64_t end = now_ms() + (uint64_t)ms;
@@ -67,7 +70,7 @@ pump(struct nano_loop *loop, int ms)
     while (now_ms() < end);
 }
 
-static int
+TC_FN int
 tc_connect_unix(const char *path)
 {
     struct sockaddr_un sa;
@@ -84,7 +87,7 @@ tc_connect_unix(const char *path)
 }
 
 /* rcvbuf > 0 shrinks the receive buffer before connecting (back-pressure). */
-static int
+TC_FN int
 tc_connect_tcp(uint16_t port, int rcvbuf)
 {
     struct sockaddr_in sa;
@@ -105,7 +108,7 @@ tc_connect_tcp(uint16_t port, int rcvbuf)
     return fd;
 }
 
-static struct tconn *
+TC_FN struct tconn *
 tc_open(int fd)
 {
     struct tconn *t;
@@ -117,7 +120,7 @@ tc_open(int fd)
     return t;
 }
 
-static void
+TC_FN void
 tc_close(struct tconn *t)
 {
     if (!t)
@@ -126,7 +129,7 @@ tc_close(struct tconn *t)
     nano_free(t);
 }
 
-static bool
+TC_FN bool
 tc_send(struct tconn *t, const void *p, size_t n)
 {
     while (n) {
@@ -139,7 +142,7 @@ tc_send(struct tconn *t, const void *p, size_t n)
     return true;
 }
 
-static bool
+TC_FN bool
 tc_sends(struct tconn *t, const char *s)
 {
     return tc_send(t, s, strlen(s));
@@ -147,7 +150,7 @@ tc_sends(struct tconn *t, const char *s)
 
 /* Pump the loop until some bytes arrive, EOF, or timeout.  Returns bytes
  * read, 0 on EOF/reset, -ETIMEDOUT. */
-static int
+TC_FN int
 tc_fill(struct nano_loop *loop, struct tconn *t, int timeout_ms)
 {
     uint64_t end = now_ms() + (uint64_t)timeout_ms;
@@ -173,7 +176,7 @@ tc_fill(struct nano_loop *loop, struct tconn *t, int timeout_ms)
 }
 
 /* True when the peer closed within timeout_ms (data before EOF is kept). */
-static bool
+TC_FN bool
 tc_wait_closed(struct nano_loop *loop, struct tconn *t, int timeout_ms)
 {
     uint64_t end = now_ms() + (uint64_t)timeout_ms;
@@ -184,7 +187,7 @@ tc_wait_closed(struct nano_loop *loop, struct tconn *t, int timeout_ms)
     return t->eof;
 }
 
-static void
+TC_FN void
 tresp_free(struct tresp *r)
 {
     nano_free(r->body);
@@ -193,7 +196,7 @@ tresp_free(struct tresp *r)
 
 /* Read one response (HEAD: no body).  Returns 0, -ETIMEDOUT, -EPIPE (closed
  * first) or -EPROTO. */
-static int
+TC_FN int
 tc_response(struct nano_loop *loop, struct tconn *t, struct tresp *r,
             bool head_req, int timeout_ms)
 {
@@ -267,7 +270,7 @@ tc_response(struct nano_loop *loop, struct tconn *t, struct tresp *r,
 }
 
 /* One request/response on t.  Returns the status or a negative error. */
-static int
+TC_FN int
 tc_call(struct nano_loop *loop, struct tconn *t, const char *req,
         struct tresp *r)
 {

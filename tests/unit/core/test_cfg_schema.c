@@ -527,6 +527,39 @@ test_validate_subtree(void)
     nano_cfg_free(doc);
 }
 
+/* A caller's origin survives nano_cfg_validate_doc(), so the message can
+ * be printed after the document is freed (the daemon's reload path does
+ * exactly that); without one, the document's origin is used. */
+static void
+test_validate_doc_origin(void)
+{
+    static const char path[] = "/etc/nano/nano.yaml";
+    struct nano_cfg_doc *doc;
+    struct nano_diag d;
+    char msg[400];
+
+    memset(&d, 0, sizeof d);
+    NT_EQ_INT(cfg_parse(CFG_YAML, "logs: {}\n", "copy-in-doc.yaml", &doc, &d),
+              NANO_OK);
+    d.origin = path;
+    NT_EQ_INT(nano_cfg_validate_doc(doc, &schema, NULL, NULL, &d), NANO_ESCHEMA);
+    NT_CHECK(d.origin == path);
+    nano_cfg_free(doc);
+    NT_EQ_STR(nano_diag_format(&d, msg, sizeof msg),
+              "/etc/nano/nano.yaml:1:1: unknown key 'logs' in the "
+              "configuration (did you mean 'log'?)");
+
+    memset(&d, 0, sizeof d);
+    NT_EQ_INT(cfg_parse(CFG_YAML, "logs: {}\n", "copy-in-doc.yaml", &doc, &d),
+              NANO_OK);
+    d.origin = NULL;
+    NT_EQ_INT(nano_cfg_validate_doc(doc, &schema, NULL, NULL, &d), NANO_ESCHEMA);
+    NT_EQ_STR(nano_diag_format(&d, msg, sizeof msg),
+              "copy-in-doc.yaml:1:1: unknown key 'logs' in the configuration "
+              "(did you mean 'log'?)");
+    nano_cfg_free(doc);
+}
+
 /* Nested maps below the top level name their parent in messages. */
 static void
 test_nested_map_names(void)
@@ -584,6 +617,7 @@ NT_LIST = {
     { "malformed_json",             test_malformed_json },
     { "json_numbers_as_durations",  test_json_numbers_as_durations },
     { "validate_subtree",           test_validate_subtree },
+    { "validate_doc_origin",        test_validate_doc_origin },
     { "nested_map_names",           test_nested_map_names },
     { NULL, NULL }
 };
