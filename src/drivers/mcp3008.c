@@ -115,7 +115,7 @@ mcp_probe(struct nano_dev *dev)
         lo = s->offset;
         hi = s->vref * s->scale + s->offset;
         rc = nano_dev_declare(dev, s->quantity, s->unit[0] ? s->unit : NULL,
-                              fmin(lo, hi), fmax(lo, hi));
+                              lo < hi ? lo : hi, lo < hi ? hi : lo);
     }
     return rc;
 }

@@ -180,7 +180,7 @@ invert(const struct cal *c, enum which w, double target, double t_fine,
     double flo = eval(c, w, lo, t_fine), fhi = eval(c, w, hi, t_fine);
     bool up = fhi > flo;
 
-    if (target < fmin(flo, fhi) || target > fmax(flo, fhi))
+    if (target < (up ? flo : fhi) || target > (up ? fhi : flo))
         return -ERANGE;
     while (hi - lo > 1) {
         uint32_t mid = lo + (hi - lo) / 2;

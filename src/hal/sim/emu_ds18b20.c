@@ -43,7 +43,9 @@ ds_render(struct sim_dev *d, char *buf, size_t cap)
 {
     struct ds *s = sim__state(d);
     uint8_t sp[9] = { 0, 0, 0x4B, 0x46, 0x7F, 0xFF, 0x0E, 0x10, 0 };
-    int16_t raw = (int16_t)lround(s->temp * 16.0);
+    double x = s->temp * 16.0;
+    /* Round half away from zero without libm (the daemon does not map it). */
+    int16_t raw = (int16_t)(x < 0 ? -(long)(-x + 0.5) : (long)(x + 0.5));
     const char *ok = "YES";
     int n = 0, len;
     long t;

@@ -40,9 +40,10 @@ mcp_reset(struct sim_dev *d)
 static unsigned
 code_of(const struct mcp *s, double v)
 {
-    double c = floor(v * 1024.0 / s->vref);
+    double c = v * 1024.0 / s->vref;
 
-    return c < 0 ? 0 : c > 1023 ? 1023 : (unsigned)c;
+    /* Truncation is floor for c >= 0, and negatives clamp to 0 anyway. */
+    return c < 0 ? 0 : c >= 1023 ? 1023 : (unsigned)c;
 }
 
 /* Differential pairs (table 5-2): D2 D1 D0 -> IN+, IN-. */

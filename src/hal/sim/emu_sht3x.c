@@ -64,7 +64,7 @@ to_ticks(double v, double lo, double span)
 {
     double t = (v - lo) * 65535.0 / span;
 
-    return (uint16_t)(t < 0 ? 0 : t > 65535 ? 65535 : lround(t));
+    return (uint16_t)(t < 0 ? 0 : t > 65535 ? 65535 : (long)(t + 0.5));
 }
 
 static int
