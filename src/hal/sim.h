@@ -108,6 +108,8 @@ int  nano_sim_bme280_set_calib(const char *bus, unsigned addr,
                                const uint8_t cal1[26], const uint8_t cal2[7]);
 
 /* I2C convenience: numeric address. */
+int  nano_sim_i2c_set(const char *bus, unsigned addr, const char *quantity,
+                      double value);
 int  nano_sim_i2c_fault(const char *bus, unsigned addr, enum nano_sim_fault f,
                         int count);
 

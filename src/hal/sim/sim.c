@@ -633,6 +633,16 @@ nano_sim_bme280_set_calib(const char *bus, unsigned addr,
 }
 
 int
+nano_sim_i2c_set(const char *bus, unsigned addr, const char *quantity,
+                 double value)
+{
+    char a[8];
+
+    i2c_addr_text(addr, a, sizeof a);
+    return nano_sim_set(bus, a, quantity, value);
+}
+
+int
 nano_sim_i2c_fault(const char *bus, unsigned addr, enum nano_sim_fault f,
                    int count)
 {

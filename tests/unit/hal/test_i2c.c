@@ -153,6 +153,9 @@ test_bme280_environment(void)
     NT_EQ_INT(nano_sim_bme280_set_env("i2c1", 0x77, 21.5, 40.0, 1013.25), NANO_OK);
     NT_EQ_INT(nano_sim_get("i2c1", "0x77", "temperature", &v), NANO_OK);
     NT_NEAR(v, 21.5, 1e-9);
+    NT_EQ_INT(nano_sim_i2c_set("i2c1", 0x77, "humidity", 55.0), NANO_OK);
+    NT_EQ_INT(nano_sim_get("i2c1", "0x77", "humidity", &v), NANO_OK);
+    NT_NEAR(v, 55.0, 1e-9);
     NT_EQ_INT(nano_sim_set("i2c1", "0x77", "temperature", 1000), -ERANGE);
     NT_EQ_INT(nano_sim_set("i2c1", "0x77", "pressure", -5), -ERANGE);
     NT_EQ_INT(nano_sim_set("i2c1", "0x77", "colour", 1), -EINVAL);
