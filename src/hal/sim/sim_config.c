@@ -11,6 +11,7 @@
  * use the same cfg helpers and message shapes as the table-driven ones.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/cfg.h"
@@ -298,7 +299,10 @@ nano_sim_config_apply(const struct nano_cfg_node *sim, struct nano_diag *d)
                     continue;
                 if (nano_cfg_as_num(n, &x, NULL) != NANO_OK)
                     continue;
-                rc = nano_sim_set(bus->key, e.addr, n->key, x);
+                if (e.pseudo == P_GPIO)      /* any chip name, not only gpiochipN */
+                    rc = sim__gpio_set_input(bus->key, (unsigned)atoi(e.addr), x != 0);
+                else
+                    rc = nano_sim_set(bus->key, e.addr, n->key, x);
                 if (rc != NANO_OK) {
                     if (first == NANO_OK)
                         first = nano_cfg_error(n, d, "simulated %s at %s on "

@@ -111,8 +111,12 @@ test_apply_and_reapply(void)
                     "    - { device: ds18b20, id: 28-000005e2fdc3, temperature: 76.0 }\n"
                     "  gpiochip0:\n"
                     "    - { device: gpio, line: 4, level: 1 }\n"
+                    "  header:\n"
+                    "    - { device: gpio, line: 7, level: 1 }\n"
                     "  uart0:\n"
                     "    - { device: pty }\n", &d) == NANO_OK);
+    NT_EQ_INT(nano_sim_get("header", "7", "level", &v), NANO_OK);
+    NT_NEAR(v, 1, 0);
     NT_EQ_INT(nano_sim_get("i2c1", "0x76", "temperature", &v), NANO_OK);
     NT_NEAR(v, 21.5, 0);
     NT_EQ_INT(nano_sim_get("i2c1", "0x44", "humidity", &v), NANO_OK);
