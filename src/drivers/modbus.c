@@ -25,8 +25,11 @@
  * and posts the decoded values back to the loop, where they are reported.
  * One slow or dead slave therefore stalls only its own lane.  close() sets a
  * cancel flag the lane checks between transactions, orphans the job and
- * joins the lane, so it waits at most one response timeout (`timeout`,
- * default 500 ms) - bounded, and only on reconfiguration or failure.
+ * joins the lane, so it waits at most one response timeout
+ * (`response_timeout`, default 500 ms) - bounded, and only on
+ * reconfiguration or failure.  The device manager's watchdog for the whole
+ * poll (the common `timeout` setting) defaults to 10 s for this driver, so
+ * it never cuts short a poll that libmodbus is still timing.
  *
  * Decoding: u16, s16, u32, s32 and f32 (IEEE 754) with word_order big (the
  * high word at the lower address, as the Modbus data model and most meters
@@ -134,8 +137,8 @@ static const struct nano_param params[] = {
                    "TCP: port", 1, 65535),
     NANO_PARAM_INT("slave", struct modbus_drv, slave, "1",
                    "unit identifier of the device (RTU: 1-247)", 0, 255),
-    NANO_PARAM_DURATION("timeout", struct modbus_drv, timeout_ns, "500ms",
-                        "how long to wait for each response"),
+    NANO_PARAM_DURATION("response_timeout", struct modbus_drv, timeout_ns,
+                        "500ms", "how long to wait for each response"),
     NANO_PARAM_NODE("registers", struct modbus_drv, registers, NULL,
                     "list of {name, address, function, type, word_order, "
                     "scale, offset, unit, min, max}"),
@@ -536,6 +539,7 @@ const struct nano_driver nano_driver_modbus = {
     .ctx_size            = sizeof(struct modbus_drv),
     .quantities          = NULL,        /* from `registers`, at probe */
     .default_interval_ms = 5000,
+    .timeout_ms          = 10000,      /* the lane times each response */
     .validate            = mb_validate,
     .probe               = mb_probe,
     .sample              = mb_sample,

@@ -194,6 +194,21 @@ int  sim__gpio_get_input(const char *chip, unsigned line, int *level);
 void sim__gpio_reset(void);
 void sim__uart_reset(void);
 
+/* Emulated Modbus RTU slaves (sim/emu_modbus.c) serving an emulated port
+ * (sim/uart_sim.c) from a thread of their own. */
+struct sim_mb;
+struct sim_mb *sim__mb_start(int master_fd);
+void sim__mb_stop(struct sim_mb *mb);                 /* joins the thread */
+void sim__mb_foreach(struct sim_mb *mb, const char *port,
+                     void (*fn)(void *arg, const char *port, unsigned unit),
+                     void *arg);
+/* The slave server of port (created with the port when create is set):
+ * NANO_OK and *mb_out, or NANO_ENOTFOUND / -errno. */
+int  sim__uart_mb(const char *port, bool create, struct sim_mb **mb_out);
+/* Call fn for every emulated Modbus slave on every port. */
+void sim__uart_foreach_mb(void (*fn)(void *arg, const char *port, unsigned unit),
+                          void *arg);
+
 /* Sensirion/Maxim style CRC-8 (poly, init), MSB first, no reflection. */
 uint8_t hal__crc8(const uint8_t *p, size_t n, uint8_t poly, uint8_t init);
 /* Dallas/Maxim 1-Wire CRC-8 (x^8 + x^5 + x^4 + 1, reflected). */

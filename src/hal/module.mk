@@ -11,4 +11,5 @@ NANO_SRCS-1 += src/hal/hal.c src/hal/offload.c src/hal/pins.c \
                src/hal/sim/i2c_sim.c src/hal/sim/spi_sim.c \
                src/hal/sim/gpio_sim.c src/hal/sim/uart_sim.c \
                src/hal/sim/emu_bme280.c src/hal/sim/emu_sht3x.c \
-               src/hal/sim/emu_mcp3008.c src/hal/sim/emu_ds18b20.c
+               src/hal/sim/emu_mcp3008.c src/hal/sim/emu_ds18b20.c \
+               src/hal/sim/emu_modbus.c

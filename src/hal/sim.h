@@ -133,6 +133,24 @@ int  nano_sim_gpio_requested(const char *chip, unsigned line);
 int  nano_sim_uart_open(const char *name, int *master_fd_out);
 int  nano_sim_uart_remove(const char *name);
 
+/* Emulated Modbus RTU slaves on an emulated port (created if needed): a
+ * thread answers function codes 1-6 on the master side.  Cells are named
+ * "<table>.<address>" with table holding, input, coil or discrete; values
+ * are raw 16-bit words (coils and discrete inputs 0/1).  Reading a cell
+ * never set is exception 2.  The generic nano_sim_set/get/fault() reach the
+ * same slaves with bus = port and addr = unit id ("1").
+ * Returns NANO_OK, NANO_EEXISTS, NANO_ENOTFOUND, -EINVAL, -ERANGE. */
+int  nano_sim_modbus_add(const char *port, unsigned unit);
+int  nano_sim_modbus_remove(const char *port, unsigned unit);
+int  nano_sim_modbus_set(const char *port, unsigned unit, const char *cell,
+                         unsigned value);
+int  nano_sim_modbus_get(const char *port, unsigned unit, const char *cell,
+                         unsigned *value);
+int  nano_sim_modbus_fault(const char *port, unsigned unit,
+                           enum nano_sim_fault f, int count);
+/* Requests answered (not counting silence under a fault). */
+uint64_t nano_sim_modbus_served(const char *port, unsigned unit);
+
 /* ---- 1-Wire ------------------------------------------------------------------ */
 
 /* Directory of the emulated w1 bus (created on first use).  NANO_OK or -errno. */
@@ -154,6 +172,9 @@ int  nano_sim_w1_dir(const char *bus, char *out, size_t cap);
  *     - { device: gpio, line: 4, level: 1 }
  *   uart0:
  *     - { device: pty }                   # a port for sim:uart0
+ *   uart1:                                # Modbus slaves answer on sim:uart1
+ *     - { device: modbus, slave: 1, holding: { 0: 17254, 1: 32768 },
+ *         input: { 5: 100 }, coil: { 3: 1 }, discrete: { 2: 0 } }
  * Each entry may also carry `fault: nack|timeout|crc|poweron|unplug`.
  *
  * nano_sim_config_validate() checks the section (NANO_OK or NANO_ESCHEMA

@@ -449,14 +449,34 @@ gpio_line(const char *addr, unsigned *line)
     return NANO_OK;
 }
 
+/* An emulated port with Modbus slaves: addr is the unit id. */
+static bool
+is_modbus_port(const char *bus, const char *addr, unsigned *unit)
+{
+    struct sim_mb *mb;
+    char *end;
+    unsigned long v;
+
+    if (bus_find(bus) || sim__uart_mb(bus, false, &mb) != NANO_OK)
+        return false;
+    v = strtoul(addr, &end, 0);
+    *unit = end != addr && !*end && v <= 247 ? (unsigned)v : 0;
+    return true;
+}
+
 int
 nano_sim_set(const char *bus, const char *addr, const char *quantity,
              double value)
 {
     struct sim_dev *d;
-    unsigned line;
+    unsigned line, unit;
     int rc;
 
+    if (is_modbus_port(bus, addr, &unit)) {
+        if (!(value >= 0 && value <= 65535) || value != (unsigned)value)
+            return -ERANGE;
+        return nano_sim_modbus_set(bus, unit, quantity, (unsigned)value);
+    }
     if (is_gpio_chip(bus)) {
         if (strcmp(quantity, "level") != 0 || gpio_line(addr, &line) != NANO_OK)
             return -EINVAL;
@@ -478,9 +498,15 @@ nano_sim_get(const char *bus, const char *addr, const char *quantity,
              double *out)
 {
     struct sim_dev *d;
-    unsigned line;
+    unsigned line, unit, word;
     int level, rc;
 
+    if (is_modbus_port(bus, addr, &unit)) {
+        rc = nano_sim_modbus_get(bus, unit, quantity, &word);
+        if (rc == NANO_OK)
+            *out = word;
+        return rc;
+    }
     if (is_gpio_chip(bus)) {
         if (strcmp(quantity, "level") != 0 || gpio_line(addr, &line) != NANO_OK)
             return -EINVAL;
@@ -501,7 +527,10 @@ int
 nano_sim_unplug(const char *bus, const char *addr)
 {
     struct sim_dev *d = dev_find(bus, addr);
+    unsigned unit;
 
+    if (!d && is_modbus_port(bus, addr, &unit))
+        return nano_sim_modbus_fault(bus, unit, NANO_SIM_FAULT_UNPLUG, -1);
     if (!d)
         return NANO_ENOTFOUND;
     d->plugged = false;
@@ -514,7 +543,10 @@ int
 nano_sim_replug(const char *bus, const char *addr)
 {
     struct sim_dev *d = dev_find(bus, addr);
+    unsigned unit;
 
+    if (!d && is_modbus_port(bus, addr, &unit))
+        return nano_sim_modbus_fault(bus, unit, NANO_SIM_FAULT_NONE, -1);
     if (!d)
         return NANO_ENOTFOUND;
     if (!d->plugged) {
@@ -532,7 +564,10 @@ nano_sim_fault(const char *bus, const char *addr, enum nano_sim_fault f,
                int count)
 {
     struct sim_dev *d = dev_find(bus, addr);
+    unsigned unit;
 
+    if (!d && is_modbus_port(bus, addr, &unit))
+        return nano_sim_modbus_fault(bus, unit, f, count);
     if (!d)
         return NANO_ENOTFOUND;
     if ((unsigned)f >= NANO_ARRAY_LEN(fault_names) - 1 || count == 0 || count < -1)

@@ -21,7 +21,11 @@
 #define SIM_CFG_MAX_DEVICES 4096
 
 /* Pseudo-models handled outside the emulator table. */
-enum pseudo { P_NONE, P_GPIO, P_PTY };
+enum pseudo { P_NONE, P_GPIO, P_PTY, P_MODBUS };
+
+static const char *const mb_tables[] = {
+    "holding", "input", "coil", "discrete", NULL
+};
 
 static const char *const addr_key[] = {
     [SIM_I2C] = "address", [SIM_SPI] = "cs", [SIM_W1] = "id",
@@ -73,6 +77,73 @@ check_keys(const struct nano_cfg_node *dev, const char *model,
     return NANO_OK;
 }
 
+static int
+check_fault(const struct nano_cfg_node *n, struct nano_diag *d)
+{
+    enum nano_sim_fault f;
+    const char *s;
+
+    if (nano_cfg_as_str(n, &s, d) != NANO_OK)
+        return NANO_ESCHEMA;
+    if (nano_sim_fault_parse(s, &f) != NANO_OK)
+        return nano_cfg_error(n, d, "'fault' must be one of none, nack, "
+                              "timeout, crc, poweron, unplug, got '%s'", s);
+    return NANO_OK;
+}
+
+/* An emulated Modbus slave: {device: modbus, slave: N, holding: {addr:
+ * word, ...}, input: {...}, coil: {addr: 0|1}, discrete: {...}, fault}. */
+static int
+check_modbus(const struct nano_cfg_node *dev, struct entry *e,
+             struct nano_diag *d)
+{
+    static const char *const keys[] = {
+        "device", "slave", "fault", "holding", "input", "coil", "discrete", NULL
+    };
+    const struct nano_cfg_node *n;
+    int64_t v;
+    int rc;
+
+    for (n = dev->child; n; n = n->next) {
+        bool ok = false;
+        for (int i = 0; keys[i]; i++)
+            ok |= strcmp(keys[i], n->key) == 0;
+        if (!ok) {
+            const char *sug = nano_suggest(n->key, keys);
+            return nano_diag_set(d, NANO_ESCHEMA, n->key_line, n->key_col,
+                                 "unknown key '%s' in simulated modbus%s%s%s",
+                                 n->key, sug ? " (did you mean '" : "",
+                                 sug ? sug : "", sug ? "'?)" : "");
+        }
+    }
+    n = nano_cfg_get(dev, "slave");
+    v = 1;
+    if (n && (rc = nano_cfg_as_int(n, 1, 247, &v, d)) != NANO_OK)
+        return rc;
+    snprintf(e->addr, sizeof e->addr, "%u", (unsigned)v);
+    if ((n = nano_cfg_get(dev, "fault")) && (rc = check_fault(n, d)) != NANO_OK)
+        return rc;
+    for (int t = 0; mb_tables[t]; t++) {
+        const struct nano_cfg_node *tab = nano_cfg_get(dev, mb_tables[t]);
+        if (!tab)
+            continue;
+        if (tab->kind != NANO_CFG_MAP)
+            return nano_cfg_error(tab, d, "'%s' expects a map of address to "
+                                  "value, such as {0: 230, 1: 17}", mb_tables[t]);
+        for (n = tab->child; n; n = n->next) {
+            char *end;
+            unsigned long a = strtoul(n->key, &end, 0);
+            if (end == n->key || *end || a > 65535)
+                return nano_diag_set(d, NANO_ESCHEMA, n->key_line, n->key_col,
+                                     "'%s' is not a register address "
+                                     "(0-65535)", n->key);
+            if ((rc = nano_cfg_as_int(n, 0, t >= 2 ? 1 : 65535, &v, d)) != NANO_OK)
+                return rc;
+        }
+    }
+    return NANO_OK;
+}
+
 /* Check one device map and describe it in *e. */
 static int
 check_entry(const struct nano_cfg_node *dev, struct entry *e,
@@ -80,7 +151,7 @@ check_entry(const struct nano_cfg_node *dev, struct entry *e,
 {
     static const char *const gpio_q[] = { "level", NULL };
     static const char *const models[] = {
-        "bme280", "sht3x", "mcp3008", "ds18b20", "gpio", "pty", NULL
+        "bme280", "sht3x", "mcp3008", "ds18b20", "gpio", "pty", "modbus", NULL
     };
     const struct nano_cfg_node *n, *an;
     const char *model, *akey;
@@ -95,7 +166,8 @@ check_entry(const struct nano_cfg_node *dev, struct entry *e,
     n = nano_cfg_get(dev, "device");
     if (!n)
         return nano_cfg_error(dev, d, "missing required key 'device' (one of "
-                              "bme280, sht3x, mcp3008, ds18b20, gpio, pty)");
+                              "bme280, sht3x, mcp3008, ds18b20, gpio, pty, "
+                              "modbus)");
     if ((rc = nano_cfg_as_str(n, &model, d)) != NANO_OK)
         return rc;
     e->model = sim__model(model);
@@ -110,14 +182,18 @@ check_entry(const struct nano_cfg_node *dev, struct entry *e,
         e->pseudo = P_PTY;
         e->kind = SIM_UART;
         quantities = NULL;
+    } else if (strcmp(model, "modbus") == 0) {
+        e->pseudo = P_MODBUS;
+        e->kind = SIM_UART;
+        return check_modbus(dev, e, d);
     } else {
         const char *sug = nano_suggest(model, models);
         if (sug)
             return nano_cfg_error(n, d, "unknown simulated device '%s' (did "
                                   "you mean '%s'?)", model, sug);
         return nano_cfg_error(n, d, "unknown simulated device '%s'; known: "
-                              "bme280, sht3x, mcp3008, ds18b20, gpio, pty",
-                              model);
+                              "bme280, sht3x, mcp3008, ds18b20, gpio, pty, "
+                              "modbus", model);
     }
     akey = addr_key[e->kind];
     if ((rc = check_keys(dev, model, akey, quantities, d)) != NANO_OK)
@@ -168,14 +244,8 @@ check_entry(const struct nano_cfg_node *dev, struct entry *e,
         if (strcmp(n->key, "device") == 0 || (akey && strcmp(n->key, akey) == 0))
             continue;
         if (strcmp(n->key, "fault") == 0) {
-            enum nano_sim_fault f;
-            const char *s;
-            if ((rc = nano_cfg_as_str(n, &s, d)) != NANO_OK)
+            if ((rc = check_fault(n, d)) != NANO_OK)
                 return rc;
-            if (nano_sim_fault_parse(s, &f) != NANO_OK)
-                return nano_cfg_error(n, d, "'fault' must be one of none, "
-                                      "nack, timeout, crc, poweron, unplug, "
-                                      "got '%s'", s);
             continue;
         }
         if ((rc = nano_cfg_as_num(n, &x, d)) != NANO_OK)
@@ -227,8 +297,8 @@ nano_sim_config_validate(const struct nano_cfg_node *sim, struct nano_diag *d)
                                       kind_name[first.kind], kind_name[e.kind]);
             for (const struct nano_cfg_node *o = bus->child; o != dev; o = o->next) {
                 struct entry oe;
-                if (check_entry(o, &oe, NULL) == NANO_OK && e.kind != SIM_UART &&
-                    strcmp(oe.addr, e.addr) == 0)
+                if (check_entry(o, &oe, NULL) == NANO_OK && e.pseudo != P_PTY &&
+                    oe.pseudo != P_PTY && strcmp(oe.addr, e.addr) == 0)
                     return nano_cfg_error(dev, d, "two simulated devices at "
                                           "%s on bus '%s'", e.addr, bus->key);
             }
@@ -259,6 +329,54 @@ prune_one(void *arg, const char *bus, struct sim_dev *dv)
     nano_sim_remove(bus, dv->addr);
 }
 
+static void
+prune_mb(void *arg, const char *port, unsigned unit)
+{
+    struct prune *pr = arg;
+    const struct nano_cfg_node *list = pr->sim ? nano_cfg_get(pr->sim, port) : NULL;
+    struct entry e;
+
+    for (const struct nano_cfg_node *n = list ? list->child : NULL; n; n = n->next)
+        if (check_entry(n, &e, NULL) == NANO_OK && e.pseudo == P_MODBUS &&
+            (unsigned)atoi(e.addr) == unit)
+            return;
+    nano_sim_modbus_remove(port, unit);
+}
+
+/* Apply one emulated Modbus slave. */
+static int
+apply_modbus(const char *port, const struct nano_cfg_node *dev,
+             const struct entry *e, struct nano_diag *d)
+{
+    unsigned unit = (unsigned)atoi(e->addr);
+    enum nano_sim_fault f = NANO_SIM_FAULT_NONE;
+    const struct nano_cfg_node *fn;
+    char cell[32];
+    int64_t v;
+    int rc;
+
+    rc = nano_sim_modbus_add(port, unit);
+    if (rc != NANO_OK && rc != NANO_EEXISTS)
+        return nano_cfg_error(dev, d, "simulated modbus slave %u on '%s': %s",
+                              unit, port, nano_strerror(rc));
+    for (int t = 0; mb_tables[t]; t++) {
+        const struct nano_cfg_node *tab = nano_cfg_get(dev, mb_tables[t]);
+        for (const struct nano_cfg_node *n = tab ? tab->child : NULL; n; n = n->next) {
+            if (nano_cfg_as_int(n, 0, 65535, &v, NULL) != NANO_OK)
+                continue;
+            snprintf(cell, sizeof cell, "%s.%lu", mb_tables[t], strtoul(n->key, NULL, 0));
+            rc = nano_sim_modbus_set(port, unit, cell, (unsigned)v);
+            if (rc != NANO_OK)
+                return nano_cfg_error(n, d, "simulated modbus slave %u on '%s': "
+                                      "%s: %s", unit, port, cell, nano_strerror(rc));
+        }
+    }
+    fn = nano_cfg_get(dev, "fault");
+    if (fn && fn->kind == NANO_CFG_SCALAR)
+        nano_sim_fault_parse(fn->str, &f);
+    return nano_sim_modbus_fault(port, unit, f, -1);
+}
+
 int
 nano_sim_config_apply(const struct nano_cfg_node *sim, struct nano_diag *d)
 {
@@ -267,6 +385,7 @@ nano_sim_config_apply(const struct nano_cfg_node *sim, struct nano_diag *d)
     int rc, first = NANO_OK;
 
     sim__foreach(prune_one, &pr);
+    sim__uart_foreach_mb(prune_mb, &pr);
     if (!pr.sim)
         return NANO_OK;
     for (const struct nano_cfg_node *bus = pr.sim->child; bus; bus = bus->next) {
@@ -283,6 +402,12 @@ nano_sim_config_apply(const struct nano_cfg_node *sim, struct nano_diag *d)
                 int fd;
                 rc = nano_sim_uart_open(bus->key, &fd);
                 goto done;
+            }
+            if (e.pseudo == P_MODBUS) {
+                rc = apply_modbus(bus->key, dev, &e, first == NANO_OK ? d : NULL);
+                if (rc != NANO_OK && first == NANO_OK)
+                    first = rc;
+                continue;
             }
             if (e.model) {
                 rc = nano_sim_add(bus->key, e.model->name, e.addr);

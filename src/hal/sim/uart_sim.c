@@ -9,6 +9,9 @@
  * the device.  The registry keeps one slave fd open as well, so the pair
  * survives drivers closing and reopening the port (with no slave open, the
  * master reads EIO) and the raw settings made here persist.
+ *
+ * A port may instead be played by emulated Modbus slaves (emu_modbus.c),
+ * whose server thread owns the master side's reads while it runs.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -27,6 +30,7 @@ struct sim_uart {
     char             slave_path[64];
     int              master_fd;
     int              slave_fd;
+    struct sim_mb   *mb;             /* emulated Modbus slaves, or NULL */
 };
 
 static struct sim_uart *uarts;
@@ -43,6 +47,7 @@ uart_find(const char *name)
 static void
 uart_free(struct sim_uart *u)
 {
+    sim__mb_stop(u->mb);             /* before its fd goes */
     if (u->slave_fd >= 0)
         close(u->slave_fd);
     if (u->master_fd >= 0)
@@ -128,6 +133,44 @@ hal__uart_sim_path(const char *name, char *out, size_t cap)
         return -ENOENT;
     n = snprintf(out, cap, "%s", u->slave_path);
     return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : NANO_OK;
+}
+
+int
+sim__uart_mb(const char *port, bool create, struct sim_mb **mb_out)
+{
+    struct sim_uart *u = uart_find(port);
+    int fd, rc;
+
+    if (!u && !create)
+        return NANO_ENOTFOUND;
+    if (!u) {
+        rc = nano_sim_uart_open(port, &fd);
+        if (rc != NANO_OK)
+            return rc;
+        u = uart_find(port);
+    }
+    if (!u->mb) {
+        if (!create)
+            return NANO_ENOTFOUND;
+        u->mb = sim__mb_start(u->master_fd);
+        if (!u->mb)
+            return -ENOMEM;
+    }
+    *mb_out = u->mb;
+    return NANO_OK;
+}
+
+void
+sim__uart_foreach_mb(void (*fn)(void *arg, const char *port, unsigned unit),
+                     void *arg)
+{
+    struct sim_uart *u, *next;
+
+    for (u = uarts; u; u = next) {
+        next = u->next;
+        if (u->mb)
+            sim__mb_foreach(u->mb, u->name, fn, arg);
+    }
 }
 
 void

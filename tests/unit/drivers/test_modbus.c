@@ -228,7 +228,7 @@ test_rtu_over_a_pty(void)
     server_start(&srv, false, 0);
     snprintf(json, sizeof json, "{\"driver\":\"modbus\",\"bus\":\"sim:uart0\","
              "\"baud\":19200,\"parity\":\"even\",\"slave\":7,\"interval\":\"50ms\","
-             "\"timeout\":\"200ms\",%s}", regs_json);
+             "\"response_timeout\":\"200ms\",%s}", regs_json);
     rig_install_ok(&r, "meter", json);
     check_values(&r, "meter");
 
@@ -327,6 +327,61 @@ test_tcp_server_comes_up_late(void)
     server_stop(&srv);
 }
 
+/* The driver on the emulator's own slave, declared in a simulation:
+ * section as nanod would apply it: what sim mode runs. */
+static void
+test_emulated_slave(void)
+{
+    struct rig r;
+    struct nano_cfg_doc *doc = NULL;
+    struct nano_diag d = { 0 };
+    const char *t = "sensors/tank/level";
+    /* 230.5 as f32 is 0x43668000: words 0x4366 (17254) and 0x8000. */
+    const char *yaml =
+        "simulation:\n"
+        "  uart3:\n"
+        "    - { device: modbus, slave: 2, holding: { 0: 17254, 1: 32768, 10: 812 },\n"
+        "        coil: { 4: 1 } }\n";
+
+    rig_up(&r);
+    NT_ASSERT(nano_cfg_parse_yaml(yaml, strlen(yaml), "test", &doc, &d) == NANO_OK);
+    NT_ASSERT(nano_sim_config_validate(nano_cfg_get(nano_cfg_root(doc), "simulation"), &d) == NANO_OK);
+    NT_ASSERT(nano_sim_config_apply(nano_cfg_get(nano_cfg_root(doc), "simulation"), &d) == NANO_OK);
+    nano_cfg_free(doc);
+    rig_install_ok(&r, "tank", "{\"driver\":\"modbus\",\"bus\":\"sim:uart3\","
+                   "\"slave\":2,\"interval\":\"50ms\",\"response_timeout\":\"150ms\","
+                   "\"registers\":[{\"name\":\"voltage\",\"address\":0,\"type\":\"f32\"},"
+                   "{\"name\":\"level\",\"address\":10,\"scale\":0.1,\"unit\":\"cm\"},"
+                   "{\"name\":\"pump\",\"address\":4,\"function\":\"coil\"}]}");
+    NT_ASSERT(rig_wait(&r, t, NANO_Q_OK, 1, 3000));
+    NT_NEAR(rig_last(&r, t)->num, 81.2, 1e-9);
+    NT_NEAR(rig_last(&r, "sensors/tank/voltage")->num, 230.5, 1e-9);
+    NT_CHECK(rig_last(&r, "sensors/tank/pump")->b);
+
+    /* Changed at run time through the generic control. */
+    NT_EQ_INT(nano_sim_set("uart3", "2", "holding.10", 900), NANO_OK);
+    NT_ASSERT(rig_wait(&r, t, NANO_Q_OK, rig_count(&r, t, NANO_Q_OK) + 2, 3000));
+    NT_NEAR(rig_last(&r, t)->num, 90.0, 1e-9);
+
+    static const struct { enum nano_sim_fault f; const char *err; } faults[] = {
+        { NANO_SIM_FAULT_TIMEOUT, "device timed out" },
+        { NANO_SIM_FAULT_CRC, "checksum mismatch" },
+        { NANO_SIM_FAULT_NACK, "Protocol error" },       /* slave busy */
+        { NANO_SIM_FAULT_UNPLUG, "device timed out" },
+    };
+    for (size_t i = 0; i < NANO_ARRAY_LEN(faults); i++) {
+        NT_MSG("fault %s", nano_sim_fault_name(faults[i].f));
+        int stale = rig_count(&r, t, NANO_Q_STALE);
+        NT_EQ_INT(nano_sim_fault("uart3", "2", faults[i].f, -1), NANO_OK);
+        NT_ASSERT(rig_wait(&r, t, NANO_Q_STALE, stale + 1, 3000));
+        NT_MSG("fault %s: %s", nano_sim_fault_name(faults[i].f), rig_dev_json(&r, "tank"));
+        NT_CHECK(strstr(rig_dev_json(&r, "tank"), faults[i].err) != NULL);
+        NT_EQ_INT(nano_sim_fault("uart3", "2", NANO_SIM_FAULT_NONE, -1), NANO_OK);
+        NT_ASSERT(rig_wait(&r, t, NANO_Q_OK, rig_count(&r, t, NANO_Q_OK) + 1, 5000));
+    }
+    rig_down(&r);
+}
+
 static void
 test_register_map_validation(void)
 {
@@ -366,6 +421,7 @@ NT_LIST = {
     { "rtu_over_a_pty",            test_rtu_over_a_pty },
     { "tcp_loopback",              test_tcp_loopback },
     { "tcp_server_comes_up_late",  test_tcp_server_comes_up_late },
+    { "emulated_slave",            test_emulated_slave },
     { "register_map_validation",   test_register_map_validation },
     { NULL, NULL }
 };

@@ -3,6 +3,7 @@
  * removed or replaced), and a whole config - simulation plus devices - run
  * by the real device manager, with an emulated value changed at run time. */
 #include <fcntl.h>
+#include <unistd.h>
 
 #include "harness/nt.h"
 #include "core/bus.h"
@@ -80,6 +81,14 @@ test_validation_messages(void)
         { "simulation:\n  sim:i2c1:\n    - { device: bme280, address: 0x76 }",
           "drivers then use", 2 },
         { "simulation:\n  gpiochip0:\n    - { device: gpio, level: 1 }", "needs 'line'", 3 },
+        { "simulation:\n  uart1:\n    - { device: modbus, slave: 300 }", "'slave'", 3 },
+        { "simulation:\n  uart1:\n    - { device: modbus, holdings: {} }",
+          "did you mean 'holding'", 3 },
+        { "simulation:\n  uart1:\n    - { device: modbus, coil: { 3: 2 } }", "", 3 },
+        { "simulation:\n  uart1:\n    - { device: modbus, input: { x: 2 } }",
+          "'x' is not a register address", 3 },
+        { "simulation:\n  uart1:\n    - { device: modbus, slave: 2 }\n"
+          "    - { device: modbus, slave: 2 }", "two simulated devices at 2", 4 },
     };
 
     for (size_t i = 0; i < NANO_ARRAY_LEN(cases); i++) {
@@ -281,8 +290,124 @@ test_drivers_on_configured_hardware(void)
     nano_sim_reset();
 }
 
+/* Raw RTU frames against the emulated slave, through the termios back end
+ * on the slave side of its pty: exactly what a Modbus master sends. */
+static uint16_t
+crc16(const uint8_t *p, size_t n)
+{
+    uint16_t crc = 0xFFFF;
+
+    for (size_t i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (int b = 0; b < 8; b++)
+            crc = (uint16_t)(crc & 1 ? (crc >> 1) ^ 0xA001 : crc >> 1);
+    }
+    return crc;
+}
+
+/* Send fc/addr/qty to unit, return the reply length (0: silence). */
+static int
+ask(struct nano_uart *u, uint8_t unit, uint8_t fc, uint16_t addr, uint16_t qty,
+    uint8_t *reply, bool bad_crc)
+{
+    uint8_t req[8] = { unit, fc, (uint8_t)(addr >> 8), (uint8_t)addr,
+                       (uint8_t)(qty >> 8), (uint8_t)qty };
+    uint16_t crc = crc16(req, 6) ^ (bad_crc ? 1 : 0);
+    int len = 0;
+    ssize_t n;
+
+    req[6] = (uint8_t)crc;
+    req[7] = (uint8_t)(crc >> 8);
+    NT_ASSERT(nano_uart_write(u, req, 8) == 8);
+    uint64_t end = nano_time_mono_ns() + 60 * NANO_NS_PER_MS;
+    while (nano_time_mono_ns() < end) {
+        n = nano_uart_read(u, reply + len, 256 - (size_t)len);
+        if (n > 0)
+            len += (int)n;
+        else
+            usleep(1000);
+    }
+    if (len >= 4)
+        NT_EQ_INT(crc16(reply, (size_t)len - 2) ^ (reply[len - 2] | reply[len - 1] << 8),
+                  0);
+    return len;
+}
+
+static void
+test_modbus_slave_frames(void)
+{
+    struct nano_diag d = { 0 };
+    struct nano_uart_cfg cfg = { 9600, 'N', 8, 1 };
+    struct nano_uart *u;
+    uint8_t r[256];
+    unsigned word;
+    double v;
+
+    NT_ASSERT(apply("simulation:\n"
+                    "  uart1:\n"
+                    "    - { device: modbus, slave: 3, holding: { 0: 0x1234, 1: 7 },\n"
+                    "        input: { 5: 500 }, coil: { 0: 1, 2: 1, 1: 0 },\n"
+                    "        discrete: { 9: 1 } }\n", &d) == NANO_OK);
+    NT_ASSERT(nano_uart_open("sim:uart1", &cfg, &u) == NANO_OK);
+
+    NT_EQ_INT(ask(u, 3, 3, 0, 2, r, false), 9);          /* read holding 0-1 */
+    NT_CHECK(r[0] == 3 && r[1] == 3 && r[2] == 4);
+    NT_CHECK(r[3] == 0x12 && r[4] == 0x34 && r[5] == 0 && r[6] == 7);
+    NT_EQ_INT(ask(u, 3, 4, 5, 1, r, false), 7);          /* read input 5 */
+    NT_EQ_INT(r[3] << 8 | r[4], 500);
+    NT_EQ_INT(ask(u, 3, 1, 0, 3, r, false), 6);          /* coils 0-2 */
+    NT_EQ_INT(r[3], 0x05);                               /* bits 0 and 2 */
+    NT_EQ_INT(ask(u, 3, 2, 9, 1, r, false), 6);
+    NT_EQ_INT(r[3], 1);
+    /* Exceptions: an address never set, a function not implemented. */
+    NT_EQ_INT(ask(u, 3, 3, 100, 1, r, false), 5);
+    NT_CHECK(r[1] == 0x83 && r[2] == 2);
+    NT_EQ_INT(ask(u, 3, 0x2B, 0, 0, r, false), 5);
+    NT_CHECK(r[1] == 0xAB && r[2] == 1);
+    /* Silence: another unit, a damaged request. */
+    NT_EQ_INT(ask(u, 4, 3, 0, 1, r, false), 0);
+    NT_EQ_INT(ask(u, 3, 3, 0, 1, r, true), 0);
+    /* Writes are echoed and stored. */
+    NT_EQ_INT(ask(u, 3, 6, 1, 4321, r, false), 8);
+    NT_EQ_INT(nano_sim_modbus_get("uart1", 3, "holding.1", &word), NANO_OK);
+    NT_EQ_INT(word, 4321);
+    NT_EQ_INT(ask(u, 3, 5, 1, 0xFF00, r, false), 8);
+    NT_EQ_INT(nano_sim_get("uart1", "3", "coil.1", &v), NANO_OK);
+    NT_NEAR(v, 1, 0);
+    /* Faults. */
+    NT_EQ_INT(nano_sim_fault("uart1", "3", NANO_SIM_FAULT_TIMEOUT, 1), NANO_OK);
+    NT_EQ_INT(ask(u, 3, 3, 0, 1, r, false), 0);
+    NT_EQ_INT(nano_sim_fault("uart1", "3", NANO_SIM_FAULT_NACK, 1), NANO_OK);
+    NT_EQ_INT(ask(u, 3, 3, 0, 1, r, false), 5);
+    NT_CHECK(r[1] == 0x83 && r[2] == 6);                 /* slave busy */
+    NT_EQ_INT(nano_sim_fault("uart1", "3", NANO_SIM_FAULT_CRC, 1), NANO_OK);
+    uint8_t req[8] = { 3, 3, 0, 0, 0, 1 };
+    uint16_t crc = crc16(req, 6);
+    req[6] = (uint8_t)crc;
+    req[7] = (uint8_t)(crc >> 8);
+    NT_ASSERT(nano_uart_write(u, req, 8) == 8);
+    usleep(30000);
+    NT_EQ_INT(nano_uart_read(u, r, sizeof r), 7);
+    NT_CHECK(crc16(r, 5) != (r[5] | r[6] << 8));
+    NT_EQ_INT(nano_sim_unplug("uart1", "3"), NANO_OK);
+    NT_EQ_INT(ask(u, 3, 3, 0, 1, r, false), 0);
+    NT_EQ_INT(nano_sim_replug("uart1", "3"), NANO_OK);
+    NT_EQ_INT(ask(u, 3, 3, 0, 1, r, false), 7);
+    NT_CHECK(nano_sim_modbus_served("uart1", 3) >= 8);
+    NT_EQ_INT(nano_sim_set("uart1", "3", "holding.2", 70000), -ERANGE);
+    NT_EQ_INT(nano_sim_set("uart1", "3", "holdin.2", 7), -EINVAL);
+    NT_EQ_INT(nano_sim_set("uart1", "9", "holding.2", 7), NANO_ENOTFOUND);
+
+    /* Re-apply without the slave: removed; the port stays. */
+    NT_EQ_INT(apply("simulation:\n  uart1:\n    - { device: pty }\n", &d), NANO_OK);
+    NT_EQ_INT(nano_sim_modbus_get("uart1", 3, "holding.0", &word), NANO_ENOTFOUND);
+    nano_uart_close(u);
+    nano_sim_reset();
+}
+
 NT_LIST = {
     { "validation_messages",            test_validation_messages },
+    { "modbus_slave_frames",            test_modbus_slave_frames },
     { "apply_and_reapply",              test_apply_and_reapply },
     { "drivers_on_configured_hardware", test_drivers_on_configured_hardware },
     { NULL, NULL }
