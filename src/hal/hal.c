@@ -21,6 +21,19 @@ hal__is_sim(const char *bus, const char **rest)
     return false;
 }
 
+/* "sim:NAME" always means the emulator.  A plain name means the real bus,
+ * unless the config's simulation: section declares an emulated bus of that
+ * kind by exactly that name - then the emulator, so `bus: wire0` or
+ * `bus: i2c1` from the docs works unchanged on a machine without the
+ * hardware, as 1-Wire already did. */
+static bool
+use_sim(const char *bus, enum sim_kind kind, const char **rest)
+{
+    if (hal__is_sim(bus, rest))
+        return true;
+    return sim__bus_exists(bus, kind);
+}
+
 int
 hal__xfer_err(int e)
 {
@@ -79,7 +92,7 @@ nano_i2c_open(const char *bus, struct nano_i2c **i2c_out)
     *i2c_out = NULL;
     if (!name_ok(bus))
         return -EINVAL;
-    rc = hal__is_sim(bus, &rest) ? hal__i2c_sim_open(rest, i2c_out)
+    rc = use_sim(bus, SIM_I2C, &rest) ? hal__i2c_sim_open(rest, i2c_out)
                                  : hal__i2c_dev_open(rest, i2c_out);
     if (rc == NANO_OK)
         snprintf((*i2c_out)->name, sizeof (*i2c_out)->name, "%s", bus);
@@ -299,7 +312,7 @@ nano_gpio_request(const char *chip, const struct nano_gpio_req *req,
         return -EINVAL;
     if (req->dir == NANO_GPIO_IN && req->drive != NANO_GPIO_PUSH_PULL)
         return -EINVAL;
-    rc = hal__is_sim(chip, &rest) ? hal__gpio_sim_request(rest, req, line_out)
+    rc = use_sim(chip, SIM_GPIO, &rest) ? hal__gpio_sim_request(rest, req, line_out)
                                   : hal__gpio_cdev_request(rest, req, line_out);
     if (rc == NANO_OK) {
         snprintf((*line_out)->chip, sizeof (*line_out)->chip, "%s", chip);
