@@ -743,7 +743,8 @@ dev_create(struct nano_devmgr *dm, const char *name,
     dev->dm = dm;
     dev->from_config = from_config;
     dev->name = nano_strdup(name);
-    dev->conf = nano_cfg_new("device");
+    /* One right-sized arena for the private copy of the settings. */
+    dev->conf = nano_cfg_new_sized("device", nano_cfg_copy_size(settings));
     if (!dev->name || !dev->conf) {
         rc = -ENOMEM;
         goto fail;

@@ -214,13 +214,14 @@ main(int argc, char **argv)
     m2 = mem_now();
 
     /* What one instance's private copy of its settings costs: the same
-     * nano_cfg_new + nano_cfg_copy the device manager does, measured alone. */
+     * nano_cfg_new_sized + nano_cfg_copy the device manager does, alone. */
     {
         struct nano_cfg_doc **copies = nano_calloc(n, sizeof *copies);
         struct nano_cfg_doc *src = settings(driver, 0, interval_ms, nq);
         size_t h = nano_mem_heap_in_use();
         for (unsigned i = 0; copies && src && i < n; i++) {
-            copies[i] = nano_cfg_new("device");
+            copies[i] = nano_cfg_new_sized("device",
+                                           nano_cfg_copy_size(nano_cfg_root(src)));
             for (struct nano_cfg_node *k = nano_cfg_root(src)->child; k; k = k->next)
                 nano_cfg_copy(copies[i], nano_cfg_root(copies[i]), k->key, k);
         }
