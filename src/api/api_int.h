@@ -45,6 +45,7 @@ int  api__status_of(int rc, const char **code_out);
 /* Route registration per area. */
 int  api__routes_core(struct nano_api *api);
 int  api__routes_devices(struct nano_api *api);
+int  api__routes_hal(struct nano_api *api);
 #if NANO_WITH_WASM
 int  api__routes_sandbox(struct nano_api *api);
 #else

@@ -54,9 +54,6 @@ const char *ctl_value_text(const struct nano_cfg_node *v, char *out, size_t cap)
 const char *ctl_bytes_text(double bytes, char *out, size_t cap);
 const char *ctl_age_text(double ts_us, char *out, size_t cap);  /* "3s ago" */
 
-/* Commands that live in their own files (ctl_<area>.c). */
-int ctl_cmd_sandbox(int argc, char **argv);
-
 /* Append s as a JSON string literal / percent-encoded for a query. */
 void ctl_buf_json_str(struct nano_buf *b, const char *s);
 void ctl_buf_query_str(struct nano_buf *b, const char *s);

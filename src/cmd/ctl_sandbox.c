@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "cmd/ctl.h"
+#include "cmd/ctl_cmds.h"
 #include "core/base64.h"
 #include "core/buf.h"
 #include "core/cfg.h"

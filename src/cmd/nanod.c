@@ -29,6 +29,9 @@
 #include "core/time.h"
 #include "drivers/devmgr.h"
 #include "drivers/driver.h"
+#include "hal/offload.h"
+#include "hal/pins.h"
+#include "hal/sim.h"
 #include "nano_config.h"
 #include "port/paths.h"
 #include "port/proc.h"
@@ -64,6 +67,20 @@ validate_devices(const struct nano_cfg_node *n, struct nano_diag *d, void *arg)
     return nano_devmgr_validate(n, d);
 }
 
+static int
+validate_pins(const struct nano_cfg_node *n, struct nano_diag *d, void *arg)
+{
+    (void)arg;
+    return nano_pins_validate(n, d);
+}
+
+static int
+validate_simulation(const struct nano_cfg_node *n, struct nano_diag *d, void *arg)
+{
+    (void)arg;
+    return nano_sim_config_validate(n, d);
+}
+
 /* arg: the config file's path (module files are relative to it). */
 static int
 validate_sandbox(const struct nano_cfg_node *n, struct nano_diag *d, void *arg)
@@ -81,6 +98,10 @@ static const struct nano_cfg_field top_fields[] = {
       .help = "the control API: socket path, limits" },
     { .key = "devices", .type = NANO_CFGT_ANY, .check = validate_devices,
       .help = "sensor instances: name -> {driver, interval, parameters}" },
+    { .key = "pins", .type = NANO_CFGT_ANY, .check = validate_pins,
+      .help = "named GPIO lines: name -> {chip, line, direction, ...}" },
+    { .key = "simulation", .type = NANO_CFGT_ANY, .check = validate_simulation,
+      .help = "emulated hardware: bus -> [{device, address, values}]" },
     { .key = "sandbox", .type = NANO_CFGT_ANY, .check = validate_sandbox,
       .help = "WebAssembly services: name -> {file, subscribe, grants, limits}" },
     { 0 }
@@ -133,8 +154,19 @@ apply_config(struct nanod *nd, struct nano_cfg_doc *doc)
     struct nano_cfg_doc *old = nd->d.cfg;
     const struct nano_cfg_node *root = nano_cfg_root(doc);
 
+    struct nano_diag d = { .origin = nano_cfg_origin(doc) };
+    char msg[600];
+
     apply_log_settings(root);
     nd->d.cfg = doc;
+    /* Emulated hardware first, so the devices' first probes find it. */
+    if (nano_sim_config_apply(nano_cfg_get(root, "simulation"), &d) != NANO_OK)
+        nano_logf(NANO_LOG_ERR, "hal", "simulation: %s",
+                  nano_diag_format(&d, msg, sizeof msg));
+    d = (struct nano_diag){ .origin = nano_cfg_origin(doc) };
+    if (nano_pins_apply(nano_cfg_get(root, "pins"), &d) != NANO_OK)
+        nano_logf(NANO_LOG_ERR, "hal", "pins: %s",
+                  nano_diag_format(&d, msg, sizeof msg));
     nano_devmgr_apply_config(nd->d.devices, nano_cfg_get(root, "devices"));
     nano_sandbox_apply_config(nd->d.sandbox, nano_cfg_get(root, "sandbox"),
                               nd->d.config_path);
@@ -358,6 +390,7 @@ main(int argc, char **argv)
         fprintf(stderr, "nanod: startup failed: %s\n", nano_strerror(rc));
         goto out_core;
     }
+    nano_pins_init(nd.d.loop, nd.d.bus);
     nano_loop_signal(nd.d.loop, SIGTERM, on_stop, &nd);
     nano_loop_signal(nd.d.loop, SIGINT, on_stop, &nd);
     nano_loop_signal(nd.d.loop, SIGHUP, on_reload, &nd);
@@ -367,9 +400,6 @@ main(int argc, char **argv)
     rc = nano_devmgr_load_state(nd.d.devices, &d);
     if (rc != NANO_OK)
         nano_logf(NANO_LOG_ERR, "core", "ignoring saved devices: %s", d.msg);
-    /* Pins reach modules through a hook: the HAL's pin API is not in this
-     * tree yet, so modules get "unavailable" from set_pin until it is
-     * wired here (nano_sandbox_set_pin_hook). */
     d = (struct nano_diag){ 0 };
     rc = nano_sandbox_load_state(nd.d.sandbox, &d);
     if (rc != NANO_OK)
@@ -402,6 +432,15 @@ main(int argc, char **argv)
 out_core:
     nano_sandbox_free(nd.d.sandbox);
     nano_devmgr_free(nd.d.devices);
+    /* Driver work still on worker threads (a 1-Wire read, a Modbus
+     * request) gets half a second to finish before the bus goes, so a
+     * stop stays within a second even with a stuck device. */
+    uint64_t give_up = nano_time_mono_ns() + 500 * NANO_NS_PER_MS;
+    while (nd.d.loop && nano_offload_pending() && nano_time_mono_ns() < give_up)
+        nano_loop_run_once(nd.d.loop, 10);
+    nano_offload_shutdown();
+    nano_pins_shutdown();
+    nano_sim_reset();
     nano_bus_free(nd.d.bus);
     nano_loop_free(nd.d.loop);
     nano_cfg_free(nd.d.cfg);

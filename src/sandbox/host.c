@@ -32,6 +32,7 @@
 #include "core/msg.h"
 #include "core/time.h"
 #include "core/topic.h"
+#include "hal/pins.h"
 #include "sandbox/sandbox_int.h"
 
 #define LOG_TEXT_MAX 512
@@ -461,9 +462,8 @@ host_set_pin(struct nano_wasm_call_ctx *ctx, const union nano_wasm_val *args,
         granted |= strcmp(m->grants->pins[i], pin) == 0;
     if (!granted)
         return ret(results, deny(m, "set of pin", pin));
-    if (!m->sb->pin_fn)
-        return ret(results, SB_E_UNAVAIL);
-    rc = m->sb->pin_fn(m->sb->pin_arg, pin, args[2].i32 != 0);
+    rc = m->sb->pin_fn ? m->sb->pin_fn(m->sb->pin_arg, pin, args[2].i32 != 0)
+                       : nano_pins_set(pin, args[2].i32 != 0);
     if (rc == NANO_ENOTFOUND || rc == -ENOENT)
         return ret(results, SB_E_NOTFOUND);
     return ret(results, rc == NANO_OK ? SB_OK : SB_E_UNAVAIL);

@@ -68,9 +68,9 @@ struct nano_sandbox;
 #define NANO_SANDBOX_MAX_PUBLISH 64u       /* publishes per message */
 
 /* Drive a named output pin for a module: NANO_OK or a negative code
- * (NANO_ENOTFOUND for an unknown pin, -EPERM for an input).  nanod wires
- * this to the HAL's nano_pins_set(); without a hook set_pin answers
- * "unavailable" to modules. */
+ * (NANO_ENOTFOUND for an unknown pin, -EPERM for an input).  By default
+ * modules' set_pin calls the HAL's nano_pins_set(); a hook replaces it (an
+ * embedder with its own pins, tests). */
 typedef int nano_sandbox_pin_fn(void *arg, const char *pin, int level);
 
 enum nano_sandbox_state {
@@ -118,6 +118,7 @@ int  nano_sandbox_new(struct nano_loop *loop, struct nano_bus *bus,
  * no-op. */
 void nano_sandbox_free(struct nano_sandbox *sb);
 
+/* Route modules' set_pin through fn instead of the HAL (NULL: the HAL). */
 void nano_sandbox_set_pin_hook(struct nano_sandbox *sb,
                                nano_sandbox_pin_fn *fn, void *arg);
 

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 
 #include "sb_test.h"
+#include "hal/pins.h"
 #include "sandbox/sandbox_int.h"
 #include "wasm/wasm.h"
 
@@ -326,7 +327,11 @@ test_no_grant_no_publish_no_pin(void)
 static void
 test_grants_allow_publish_and_pin(void)
 {
+    static const char pins[] = "led: {line: 5, direction: out, sim: true}\n";
+    struct nano_cfg_doc *doc;
+    struct nano_diag d = { 0 };
     struct wa_buf mod;
+    int level = -1;
 
     build_prober(&mod);
     sbt_open();
@@ -337,15 +342,30 @@ test_grants_allow_publish_and_pin(void)
     sbt_pump();
     NT_NEAR(sbt_latest("result/publish"), SB_OK, 0);
     NT_NEAR(sbt_latest("forbidden/x"), 5, 0);
-    NT_NEAR(sbt_latest("result/pin"), SB_E_UNAVAIL, 0);   /* no pins wired */
-    nano_sandbox_set_pin_hook(T.sb, pin_hook, NULL);
+    NT_NEAR(sbt_latest("result/pin"), SB_E_NOTFOUND, 0);  /* no such pin yet */
+
+    /* The HAL's pins: an emulated output line called led. */
+    NT_ASSERT(nano_pins_init(T.loop, T.bus) == NANO_OK);
+    NT_ASSERT(nano_cfg_parse_yaml(pins, strlen(pins), "pins", &doc, &d) == NANO_OK);
+    NT_ASSERT(nano_pins_apply(nano_cfg_root(doc), &d) == NANO_OK);
+    NT_ASSERT(nano_pins_get("led", &level) == NANO_OK && level == 0);
     sbt_pub("in/x", 6);
+    sbt_pump();
+    NT_NEAR(sbt_latest("result/pin"), SB_OK, 0);
+    NT_ASSERT(nano_pins_get("led", &level) == NANO_OK);
+    NT_EQ_INT(level, 1);
+
+    /* A hook replaces the HAL. */
+    nano_sandbox_set_pin_hook(T.sb, pin_hook, NULL);
+    sbt_pub("in/x", 7);
     sbt_pump();
     NT_NEAR(sbt_latest("result/pin"), SB_OK, 0);
     NT_EQ_INT(pin_calls, 1);
     NT_EQ_STR(pin_name, "led");
     NT_EQ_INT(pin_level, 1);
     NT_EQ_INT(sbt_stats("granted").denied, 0);
+    nano_pins_shutdown();
+    nano_cfg_free(doc);
     sbt_close();
 }
 
