@@ -84,6 +84,7 @@ struct comp {
     uint32_t nrel, caprel;
     struct vsent *vs;
     uint32_t nvs, capvs, maxvs;
+    uint32_t hw;                /* every entry below this depth is HOME */
     struct cframe *cf;
     uint32_t ncf, capcf;
     uint32_t skip;              /* nested blocks inside unreachable code */
@@ -430,15 +431,34 @@ materialize(struct comp *c, uint32_t d)
 static void
 materialize_all(struct comp *c)
 {
-    for (uint32_t d = 0; d < c->nvs; d++)
+    for (uint32_t d = c->hw < c->nvs ? c->hw : c->nvs; d < c->nvs; d++)
         materialize(c, d);
+    c->hw = c->nvs;
+}
+
+/*
+ * Pending (LOCAL or CONST) entries are kept within the top PENDING_WINDOW
+ * entries of the virtual stack: at each instruction, entries that fell
+ * below the window are materialised.  So the scans below cost O(window),
+ * not O(stack depth), and loading stays linear in the body size even for
+ * adversarial code.
+ */
+#define PENDING_WINDOW 32
+
+static void
+bound_pending(struct comp *c)
+{
+    if (c->hw > c->nvs)
+        c->hw = c->nvs;
+    while (c->hw + PENDING_WINDOW < c->nvs)
+        materialize(c, c->hw++);
 }
 
 /* Before local x changes: pending reads of x (below `limit`) go home. */
 static void
 materialize_local(struct comp *c, uint32_t x, uint32_t limit)
 {
-    for (uint32_t d = 0; d < limit; d++)
+    for (uint32_t d = c->hw < limit ? c->hw : limit; d < limit; d++)
         if (c->vs[d].kind == K_LOCAL && c->vs[d].slot == x)
             materialize(c, d);
 }
@@ -446,7 +466,7 @@ materialize_local(struct comp *c, uint32_t x, uint32_t limit)
 static bool
 local_pending(const struct comp *c, uint32_t x, uint32_t limit)
 {
-    for (uint32_t d = 0; d < limit; d++)
+    for (uint32_t d = c->hw < limit ? c->hw : limit; d < limit; d++)
         if (c->vs[d].kind == K_LOCAL && c->vs[d].slot == x)
             return true;
     return false;
@@ -824,6 +844,8 @@ compile_local_set(struct comp *c, uint32_t x, bool tee)
         if (tee) {
             e->kind = K_LOCAL;
             e->slot = x;
+            if (c->hw > d)
+                c->hw = d;              /* pending again: keep it scanned */
             return;
         }
         goto done;
@@ -1301,6 +1323,8 @@ compile_body(struct comp *c, const uint8_t *body)
     while (c->ncf > 0) {
         if ((rc = wasm__read_instr(&c->r, &in)))
             return rc;
+        if (!c->cf[c->ncf - 1].unreachable)
+            bound_pending(c);
         if ((rc = compile_instr(c, &in)))
             return rc;
     }
