@@ -45,9 +45,13 @@ run_suite() {
         FAIL=$((FAIL + 1)); FAILED_SUITES+=("$name")
         return
     fi
-    local p f
-    p=$(sed -E 's/.*[^0-9]?([0-9]+) passed, ([0-9]+) failed.*/\1/' <<<"$summary")
-    f=$(sed -E 's/.*[^0-9]?([0-9]+) passed, ([0-9]+) failed.*/\2/' <<<"$summary")
+    local p f counts
+    # the last "N passed, M failed" on the line (a greedy sed kept only
+    # the last digit of N)
+    counts=$(grep -oE '[0-9]+ passed, [0-9]+ failed' <<<"$summary" | tail -n 1)
+    p=${counts%% passed*}
+    f=${counts#*, }
+    f=${f%% failed*}
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
         f=1    # a suite that exits non-zero without saying why still failed
     fi
