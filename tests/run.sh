@@ -45,13 +45,10 @@ run_suite() {
         FAIL=$((FAIL + 1)); FAILED_SUITES+=("$name")
         return
     fi
-    local p f counts
-    # the last "N passed, M failed" on the line (a greedy sed kept only
-    # the last digit of N)
-    counts=$(grep -oE '[0-9]+ passed, [0-9]+ failed' <<<"$summary" | tail -n 1)
-    p=${counts%% passed*}
-    f=${counts#*, }
-    f=${f%% failed*}
+    local p f
+    [[ "$summary" =~ (^|[^0-9])([0-9]+)\ passed,\ ([0-9]+)\ failed ]]
+    p=${BASH_REMATCH[2]}
+    f=${BASH_REMATCH[3]}
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
         f=1    # a suite that exits non-zero without saying why still failed
     fi

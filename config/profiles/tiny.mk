@@ -6,5 +6,5 @@ NANO_WITH_RULES  := 1
 NANO_WITH_WASM   := 0
 NANO_WITH_MODBUS := 0
 OPT_CFLAGS       := -Os -g0 -ffunction-sections -fdata-sections -flto
-OPT_LDFLAGS      := -Wl,--gc-sections -flto -Os
+OPT_LDFLAGS      := -Wl,--gc-sections -flto=auto -Os
 STRIP_BINARIES   := 1

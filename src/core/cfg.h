@@ -14,9 +14,12 @@
  * quoted YAML scalars are marked `quoted` so a schema can tell "true" from
  * true when it matters.
  *
- * Memory: a document owns every node and string in one arena; nodes are
+ * Memory: a document owns every node and string in one arena of chunks
+ * (nodes and strings are bump-allocated, chunks grow geometrically, and
+ * nano_cfg_free() releases them all); every node and string pointer is
  * Returns borrowed, valid until nano_cfg_free(doc).  Documents are immutable
- * after parsing except through nano_cfg_build_*() below, which only append.
+ * after parsing except through nano_cfg_add/copy/unlink below, which append
+ * or detach but never free.
  *
  * Parsers are pure functions of (text, len): no I/O, no globals, every
  * length bounded (NANO_CFG_MAX_DEPTH, NANO_CFG_MAX_NODES), fuzzed in
@@ -42,14 +45,19 @@ enum nano_cfg_kind {
     NANO_CFG_LIST,      /* ordered children, no keys */
 };
 
+/* Positions count lines and characters (not bytes) from 1; a node built in
+ * code has line 0, which nano_diag_format() leaves out.  NULL nodes keep the
+ * text they were written as ("", "~", "null") in str so messages can say
+ * "an empty value"; maps and lists have str NULL. */
 struct nano_cfg_node {
     enum nano_cfg_kind    kind;
-    bool                  quoted;     /* scalar was a quoted/JSON string */
+    bool                  quoted;     /* scalar was a JSON string or a quoted,
+                                         literal or folded YAML scalar */
     unsigned              line, col;  /* 1-based start of the value */
     unsigned              key_line, key_col; /* start of the key in a map */
     const char           *key;        /* map children only, else NULL */
-    const char           *str;        /* scalars: NUL-terminated text */
-    size_t                len;        /* scalars: bytes in str (may hold NUL) */
+    const char           *str;        /* scalars, nulls: NUL-terminated text */
+    size_t                len;        /* bytes in str (may hold NUL) */
     size_t                count;      /* maps and lists: number of children */
     struct nano_cfg_node *child;      /* first child */
     struct nano_cfg_node *last;       /* last child (private: fast append) */
@@ -58,6 +66,15 @@ struct nano_cfg_node {
 };
 
 struct nano_cfg_doc;
+
+/* Limits for one parse (an API body wants tighter ones than a config file).
+ * A field that is 0 or above the compile-time maximum means that maximum.
+ * Exceeding one fails the parse with -E2BIG and a message naming it. */
+struct nano_cfg_limits {
+    unsigned max_depth;   /* maps/lists nested inside each other */
+    size_t   max_nodes;   /* values in the document, keys not counted */
+    size_t   max_bytes;   /* length of the text */
+};
 
 /* Parse JSON text (RFC 8259; a UTF-8 BOM is skipped).  origin names the text
  * in diagnostics ("nano.json", "api") and is copied.
@@ -73,8 +90,23 @@ int nano_cfg_parse_json(const char *text, size_t len, const char *origin,
 int nano_cfg_parse_yaml(const char *text, size_t len, const char *origin,
                         struct nano_cfg_doc **doc_out, struct nano_diag *d);
 
+/* As above with explicit limits (lim NULL: the compile-time maxima). */
+int nano_cfg_parse_json_ex(const char *text, size_t len, const char *origin,
+                           const struct nano_cfg_limits *lim,
+                           struct nano_cfg_doc **doc_out, struct nano_diag *d);
+int nano_cfg_parse_yaml_ex(const char *text, size_t len, const char *origin,
+                           const struct nano_cfg_limits *lim,
+                           struct nano_cfg_doc **doc_out, struct nano_diag *d);
+
+/* On every parse failure d->origin is set to origin (Borrows: the caller's
+ * string, so it must outlive d), d->line/col to the offending character and
+ * d->msg to one sentence naming what was expected and what was found. */
+
 /* Read and parse a file: JSON when the name ends in .json or the first
- * non-blank byte is '{', YAML otherwise.  d->origin is set to path. */
+ * non-blank byte is '{', YAML otherwise.  d->origin is set to path (Borrows
+ * path: it must outlive d).  A file that cannot be read gives -errno and
+ * "cannot open file: No such file or directory"; over NANO_CFG_MAX_BYTES
+ * gives -E2BIG. */
 int nano_cfg_load_file(const char *path, struct nano_cfg_doc **doc_out,
                        struct nano_diag *d);
 
@@ -88,11 +120,19 @@ const char *nano_cfg_origin(const struct nano_cfg_doc *doc);
 struct nano_cfg_node *nano_cfg_get(const struct nano_cfg_node *n,
                                    const char *key);
 
-/* Walk a dotted path of map keys: nano_cfg_path(root, "log.level"). */
+/* Walk a dotted path of map keys: nano_cfg_path(root, "log.level").  A
+ * segment of digits indexes a list from 0: "pins.led.line", "tags.0". */
 struct nano_cfg_node *nano_cfg_path(const struct nano_cfg_node *n,
                                     const char *path);
 
-/* ---- typed reads: NANO_OK, or NANO_ESCHEMA with d naming the node ------ */
+/* ---- typed reads: NANO_OK, or NANO_ESCHEMA with d naming the node ------ *
+ *
+ * d->line/col are set to n's position and d->msg to a sentence such as
+ * "'interval' expects a duration such as 500ms or 30s, got 'fast'";
+ * d->origin is left as the caller set it (a node does not know its file:
+ * use nano_cfg_origin(doc)).  Numbers and booleans must be written bare: a
+ * quoted "17" is a string, and the message says so.  nano_cfg_as_str()
+ * refuses text holding a NUL byte, which C consumers would truncate. */
 
 int nano_cfg_as_str(const struct nano_cfg_node *n, const char **out,
                     struct nano_diag *d);
@@ -105,18 +145,23 @@ int nano_cfg_as_bool(const struct nano_cfg_node *n, bool *out,
 int nano_cfg_as_duration(const struct nano_cfg_node *n, uint64_t *ns_out,
                          struct nano_diag *d);
 
-/* Fill d with "line:col" of n and a formatted message; returns NANO_ESCHEMA. */
+/* Fill d with "line:col" of n and a formatted message; returns NANO_ESCHEMA.
+ * d->origin is not touched. */
 int nano_cfg_error(const struct nano_cfg_node *n, struct nano_diag *d,
                    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Canonical text dump (sorted by nothing: document order) used by tests to
  * compare YAML and JSON trees: one node per line with its kind and value.
- * Appends to out (a struct nano_buf *).  Returns NANO_OK or -ENOSPC. */
+ * Scalars are shown as JSON would type them (num, bool, str), so plain YAML
+ * `port: 80` and JSON "port": 80 dump alike; positions are not shown.
+ * Appends to out (a struct nano_buf *).  Returns NANO_OK, -ENOSPC or
+ * -ENOMEM; on error out holds a partial dump. */
 struct nano_buf;
 int nano_cfg_dump(const struct nano_cfg_node *n, struct nano_buf *out);
 
-/* Serialise n as JSON (scalars that are not quoted and look like numbers,
- * true/false or null are written bare).  Appends to out. */
+/* Serialise n as compact JSON (scalars that are not quoted and look like
+ * JSON numbers, true/false or null are written bare; bytes that are not
+ * valid UTF-8 become U+FFFD).  Appends to out; same returns as dump. */
 int nano_cfg_to_json(const struct nano_cfg_node *n, struct nano_buf *out);
 
 /* ---- building documents in code (CLI params, API bodies, state) -------- */
@@ -125,20 +170,26 @@ int nano_cfg_to_json(const struct nano_cfg_node *n, struct nano_buf *out);
 struct nano_cfg_doc *nano_cfg_new(const char *origin);
 
 /* Append a child to a map (key required) or list (key NULL).  Strings are
- * copied into the document.  Returns the new node (borrowed) or NULL on
- * -ENOMEM. */
+ * copied into the document (str NULL for a scalar means "").  Returns the new
+ * node (borrowed) or NULL on -ENOMEM or misuse (parent not a map or list,
+ * key missing for a map).  Adding a key a map already has is the caller's
+ * bug: look it up with nano_cfg_get() and unlink it first. */
 struct nano_cfg_node *nano_cfg_add(struct nano_cfg_doc *doc,
                                    struct nano_cfg_node *parent,
                                    const char *key, enum nano_cfg_kind kind,
                                    const char *str, bool quoted);
 
-/* Deep-copy src (from any document) under parent.  Returns the copy. */
+/* Deep-copy src (from any document) under parent; key NULL keeps src->key
+ * when parent is a map.  Positions are copied.  Returns the copy (borrowed),
+ * or NULL on -ENOMEM (nothing is left linked under parent) or when parent
+ * lies inside src. */
 struct nano_cfg_node *nano_cfg_copy(struct nano_cfg_doc *doc,
                                     struct nano_cfg_node *parent,
                                     const char *key,
                                     const struct nano_cfg_node *src);
 
-/* Remove a child from its parent (the memory stays in the arena). */
+/* Remove a child from its parent (the memory stays in the arena).  A root
+ * or already unlinked node is left alone. */
 void nano_cfg_unlink(struct nano_cfg_node *n);
 
 /* ---- schema -------------------------------------------------------------- */
@@ -174,16 +225,32 @@ struct nano_cfg_field {
     const struct nano_cfg_field *item;     /* DICT, LIST: one element's schema */
     bool                         open;     /* MAP: unknown keys allowed (check does them) */
     nano_cfg_check_fn           *check;    /* optional, after table checks */
+    const char                  *noun;     /* DICT, LIST: what one element is
+                                              called in messages ("device"
+                                              gives "device 'boiler'") */
 };
 
 /* Validate n against one field description (what is the "thing" name used in
  * messages, e.g. "device 'boiler'").  The first problem found fills d:
  *   "12:5: unknown key 'intervall' in device 'boiler' (did you mean 'interval'?)"
- *   "7:14: 'interval' expects a duration such as 500ms or 30s, got 'fast'"
- *   "3:1: missing required key 'driver' in device 'boiler'"
- * Returns NANO_OK or NANO_ESCHEMA. */
+ *   "7:15: 'interval' expects a duration such as 500ms or 30s, got 'fast'"
+ *   "3:3: missing required key 'driver' in device 'boiler'"
+ * Unknown keys point at the key, missing keys at the map's own key (or the
+ * map when it has none), everything else at the value.  An empty value
+ * (YAML `devices:`) passes as an empty MAP, DICT or LIST.  The field's key
+ * is not used for n itself (what names it).
+ * Returns NANO_OK or NANO_ESCHEMA (or what a check returned).  d->origin is
+ * left as set by the caller. */
 int nano_cfg_validate(const struct nano_cfg_node *n,
                       const struct nano_cfg_field *f, const char *what,
                       void *check_arg, struct nano_diag *d);
+
+/* nano_cfg_validate() on the root of doc.  When d->origin is NULL it is set
+ * to the document's origin, which lives in the document: format the message
+ * before nano_cfg_free(doc), or set d->origin to a string you own (the path
+ * given to nano_cfg_load_file(), which already does that). */
+int nano_cfg_validate_doc(const struct nano_cfg_doc *doc,
+                          const struct nano_cfg_field *f, const char *what,
+                          void *check_arg, struct nano_diag *d);
 
 #endif

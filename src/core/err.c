@@ -97,9 +97,12 @@ nano_diag_format(const struct nano_diag *d, char *out, size_t cap)
 unsigned
 nano_edit_distance(const char *a, const char *b, unsigned max)
 {
-    /* Two-row Levenshtein over bytes, with an early exit once every cell in a
-     * row exceeds max.  Names are short (< 64), longer ones are not suggested. */
-    unsigned prev[65], cur[65];
+    /* Optimal string alignment distance (Levenshtein plus adjacent
+     * transposition, so "smi" is one edit from "sim"), three rolling rows,
+     * with an early exit once a whole row exceeds max.  Names are short;
+     * longer than 64 bytes are not suggested. */
+    unsigned rows[3][65];
+    unsigned *pp = rows[0], *prev = rows[1], *cur = rows[2];
     size_t la = strlen(a), lb = strlen(b);
 
     if (la > 64 || lb > 64)
@@ -117,13 +120,19 @@ nano_edit_distance(const char *a, const char *b, unsigned max)
                 v = prev[j] + 1;
             if (cur[j - 1] + 1 < v)
                 v = cur[j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                pp[j - 2] + 1 < v)
+                v = pp[j - 2] + 1;
             cur[j] = v;
             if (v < row_min)
                 row_min = v;
         }
         if (row_min > max)
             return max + 1;
-        memcpy(prev, cur, (lb + 1) * sizeof prev[0]);
+        unsigned *t = pp;
+        pp = prev;
+        prev = cur;
+        cur = t;
     }
     return prev[lb] > max ? max + 1 : prev[lb];
 }

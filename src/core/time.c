@@ -90,7 +90,7 @@ nano_duration_parse(const char *s, uint64_t *ns_out)
     }
     if (terms == 0 || total > 9.2e18)
         return NANO_EPARSE;
-    *ns_out = (uint64_t)llround(total);
+    *ns_out = (uint64_t)(total + 0.5);
     return NANO_OK;
 }
 
@@ -100,16 +100,17 @@ nano_duration_format(uint64_t ns, char *out, size_t cap)
     if (ns == 0)
         snprintf(out, cap, "0s");
     else if (ns % NANO_NS_PER_S == 0) {
-        uint64_t s = ns / NANO_NS_PER_S;
-        if (s % 3600 == 0)
-            snprintf(out, cap, "%lluh", (unsigned long long)(s / 3600));
-        else if (s >= 3600)
-            snprintf(out, cap, "%lluh%llum", (unsigned long long)(s / 3600),
-                     (unsigned long long)((s % 3600) / 60));
-        else if (s % 60 == 0)
-            snprintf(out, cap, "%llum", (unsigned long long)(s / 60));
-        else
-            snprintf(out, cap, "%llus", (unsigned long long)s);
+        /* Whole seconds: "1h30m", "5m", "1h0m5s" -> "1h5s". */
+        uint64_t t = ns / NANO_NS_PER_S;
+        unsigned long long h = t / 3600, m = (t % 3600) / 60, sec = t % 60;
+        int n = 0;
+        out[0] = '\0';
+        if (h)
+            n += snprintf(out + n, cap - (size_t)n, "%lluh", h);
+        if (m && (size_t)n < cap)
+            n += snprintf(out + n, cap - (size_t)n, "%llum", m);
+        if (sec && (size_t)n < cap)
+            snprintf(out + n, cap - (size_t)n, "%llus", sec);
     } else if (ns % NANO_NS_PER_MS == 0)
         snprintf(out, cap, "%llums", (unsigned long long)(ns / NANO_NS_PER_MS));
     else if (ns % NANO_NS_PER_US == 0)

@@ -23,6 +23,7 @@
 #define NT_H
 
 #include <math.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,0 +1,5 @@
+# src/cmd/module.mk - the programs: argument parsing and wiring only.
+NANO_PROGS += nanod
+nanod_SRCS := src/cmd/nanod.c
+NANO_PROGS += nanoctl
+nanoctl_SRCS := src/cmd/nanoctl.c src/cmd/ctl.c
