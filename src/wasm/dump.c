@@ -93,6 +93,8 @@ shape(enum wasm__iop iop)
 #define i32_rotl_is64  0
 #define i32_rotr_is64  0
 #define i32_div_u_is64 0
+#define i32_div_s_is64 0
+#define i32_rem_s_is64 0
 #define i32_rem_u_is64 0
 #define i32_eq_is64    0
 #define i32_ne_is64    0

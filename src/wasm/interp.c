@@ -661,6 +661,24 @@ do_ret:
     BIN32I(i32_shr_u_i, uint32_t, u32, u32, a >> (b & 31))
     BIN32I(i32_rotl_i,  uint32_t, u32, u32, rotl32(a, b))
     BIN32I(i32_rotr_i,  uint32_t, u32, u32, rotr32(a, b))
+    OP(i32_div_s_i) {
+        int32_t a = R(2).i32, b = (int32_t)U(3);
+        if (WASM_UNLIKELY(b == 0))
+            TRAP(DIV_ZERO);
+        if (WASM_UNLIKELY(a == INT32_MIN && b == -1))
+            TRAP(INT_OVERFLOW);
+        R(1).i32 = a / b;
+        pc += 4;
+        NEXT();
+    }
+    OP(i32_rem_s_i) {
+        int32_t a = R(2).i32, b = (int32_t)U(3);
+        if (WASM_UNLIKELY(b == 0))
+            TRAP(DIV_ZERO);
+        R(1).i32 = b == -1 ? 0 : a % b;
+        pc += 4;
+        NEXT();
+    }
     OP(i32_div_u_i) {
         uint32_t a = R(2).u32, b = U(3);
         if (WASM_UNLIKELY(b == 0))
