@@ -179,12 +179,20 @@ zero_locals(union nano_wasm_val *fp, const struct wasm__code *cd)
     union nano_wasm_val *z = fp + cd->zero_from;
 
     switch (cd->zero_count) {
-    case 0: return;
-    case 4: z[3].u64 = 0; /* FALLTHROUGH */
-    case 3: z[2].u64 = 0; /* FALLTHROUGH */
-    case 2: z[1].u64 = 0; /* FALLTHROUGH */
-    case 1: z[0].u64 = 0; return;
-    default: memset(z, 0, cd->zero_count * sizeof *z); return;
+    case 0:
+        return;
+    case 1:
+        z[0].u64 = 0;
+        return;
+    case 2:
+        z[0].u64 = z[1].u64 = 0;
+        return;
+    case 3:
+        z[0].u64 = z[1].u64 = z[2].u64 = 0;
+        return;
+    default:
+        memset(z, 0, cd->zero_count * sizeof *z);
+        return;
     }
 }
 
