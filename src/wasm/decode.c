@@ -52,25 +52,14 @@ const struct wasm__opinfo wasm__ops[WASM_OP_COUNT] = {
 #include "ops.def"
 };
 
-/* byte -> enum wasm__op + 1 (0 = illegal) */
-static uint16_t op_byte[256];
-static uint16_t op_fc[32];
-static int op_tables_ready;
-
-static void
-init_op_tables(void)
-{
-    /* Idempotent: racing threads write identical values. */
-    if (op_tables_ready)
-        return;
-    for (unsigned i = 0; i < WASM_OP_COUNT; i++) {
-        if (wasm__ops[i].pfx == 0)
-            op_byte[wasm__ops[i].code] = (uint16_t)(i + 1);
-        else if (wasm__ops[i].code < 32)
-            op_fc[wasm__ops[i].code] = (uint16_t)(i + 1);
-    }
-    op_tables_ready = 1;
-}
+/* Opcode lookup, built at compile time from ops.def: index = the byte,
+ * or 256 + the 0xfc sub-opcode; value = enum wasm__op + 1 (0 = illegal).
+ * Read-only, so loading is safe from any number of threads. */
+static const uint16_t op_lookup[256 + 32] = {
+#define WASM_OP(n, pfx, code, imm, pop, push, cls, feat) \
+    [(pfx) ? 256 + (code) : (code)] = WASM_OP_##n + 1,
+#include "ops.def"
+};
 
 /* ---- errors and primitive reads ------------------------------------------------ */
 
@@ -395,9 +384,9 @@ wasm__read_instr(struct wasm__reader *r, struct wasm__instr *in)
         uint32_t sub;
         if ((rc = wasm__read_u32(r, &sub)))
             return rc;
-        idx = sub < 32 ? op_fc[sub] : 0;
+        idx = sub < 32 ? op_lookup[256 + sub] : 0;
     } else {
-        idx = op_byte[b];
+        idx = op_lookup[b];
     }
     if (!idx)
         return WASM_FAIL(r, in->at, "illegal opcode");
@@ -993,7 +982,6 @@ wasm__decode_module(struct nano_wasm_module *m, struct wasm__reader *r)
     int last_rank = 0;
     int rc;
 
-    init_op_tables();
     if (r->end - r->p < 4 || memcmp(r->p, magic, 4) != 0)
         return WASM_FAIL(r, r->p, "magic header not detected");
     r->p += 4;

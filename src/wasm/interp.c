@@ -68,9 +68,13 @@ const void *
 wasm__handler(enum wasm__iop iop)
 {
 #if NANO_WASM_COMPUTED_GOTO
-    if (!handler_table)
+    const void *const *t = __atomic_load_n(&handler_table, __ATOMIC_ACQUIRE);
+
+    if (!t) {
         wasm__run(NULL, NULL, NULL);
-    return handler_table[iop];
+        t = __atomic_load_n(&handler_table, __ATOMIC_ACQUIRE);
+    }
+    return t[iop];
 #else
     return (const void *)(uintptr_t)iop;
 #endif
@@ -332,7 +336,8 @@ wasm__run(struct wasm__exec *ex, struct nano_wasm_func *f, union nano_wasm_val *
 #include "ops.def"
     };
     if (!ex) {
-        handler_table = labels;
+        /* publish the label table; racing threads store the same value */
+        __atomic_store_n(&handler_table, labels, __ATOMIC_RELEASE);
         return 0;
     }
 #endif
