@@ -1,4 +1,6 @@
-/* native_main.c - the native driver: times one call of run(iters). */
+/* SPDX-License-Identifier: MIT
+ *
+ * native_main.c - the native driver: times one call of run(iters). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>

@@ -169,10 +169,33 @@ sat_u64(double a)
     return (uint64_t)a;
 }
 
-static inline uint32_t rotl32(uint32_t a, uint32_t b) { b &= 31; return (a << b) | (a >> ((32 - b) & 31)); }
-static inline uint32_t rotr32(uint32_t a, uint32_t b) { b &= 31; return (a >> b) | (a << ((32 - b) & 31)); }
-static inline uint64_t rotl64(uint64_t a, uint64_t b) { b &= 63; return (a << b) | (a >> ((64 - b) & 63)); }
-static inline uint64_t rotr64(uint64_t a, uint64_t b) { b &= 63; return (a >> b) | (a << ((64 - b) & 63)); }
+static inline uint32_t
+rotl32(uint32_t a, uint32_t b)
+{
+    b &= 31;
+    return (a << b) | (a >> ((32 - b) & 31));
+}
+
+static inline uint32_t
+rotr32(uint32_t a, uint32_t b)
+{
+    b &= 31;
+    return (a >> b) | (a << ((32 - b) & 31));
+}
+
+static inline uint64_t
+rotl64(uint64_t a, uint64_t b)
+{
+    b &= 63;
+    return (a << b) | (a >> ((64 - b) & 63));
+}
+
+static inline uint64_t
+rotr64(uint64_t a, uint64_t b)
+{
+    b &= 63;
+    return (a >> b) | (a << ((64 - b) & 63));
+}
 
 /* Zero the locals that may be read before written (usually none; see
  * compile.c).  Short runs are stored inline: a loop here would become a
