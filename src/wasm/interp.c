@@ -227,17 +227,14 @@ zero_locals(union nano_wasm_val *fp, const struct wasm__code *cd)
 
 #define FUEL_CHUNK 10000
 
-/* Hand out the next chunk of fuel, checking the deadline.  Returns the
- * units left after charging the current one, or -1 with *kind set. */
+/* Hand the next chunk of the budget to the interpreter's counter.
+ * Returns the units left after charging the current one, or -1 with *kind
+ * set when the budget is spent. */
 static int64_t
-refuel(struct wasm__exec *ex, enum nano_wasm_trap_kind *kind)
+handout(struct wasm__exec *ex, enum nano_wasm_trap_kind *kind)
 {
     uint64_t chunk;
 
-    if (ex->deadline_ns && wasm__now_ns() >= ex->deadline_ns) {
-        *kind = NANO_WASM_TRAP_DEADLINE;
-        return -1;
-    }
     if (!ex->fuel_limit) {
         chunk = ex->deadline_ns ? FUEL_CHUNK : ((uint64_t)1 << 40);
     } else {
@@ -251,6 +248,17 @@ refuel(struct wasm__exec *ex, enum nano_wasm_trap_kind *kind)
     ex->fuel_used += chunk;                 /* handed out; unused part is
                                                subtracted at exit */
     return (int64_t)chunk - 1;
+}
+
+/* A chunk ran out: check the deadline, then hand out the next one. */
+static int64_t
+refuel(struct wasm__exec *ex, enum nano_wasm_trap_kind *kind)
+{
+    if (ex->deadline_ns && wasm__now_ns() >= ex->deadline_ns) {
+        *kind = NANO_WASM_TRAP_DEADLINE;
+        return -1;
+    }
+    return handout(ex, kind);
 }
 
 /* ---- the interpreter ------------------------------------------------------------------ */
@@ -383,7 +391,12 @@ wasm__run(struct wasm__exec *ex, struct nano_wasm_func *f, union nano_wasm_val *
         TRAP(STACK_EXHAUSTED);
     zero_locals(fp, cd);
     pc = cd->cells;
-    TICK();
+    /* the first chunk needs no clock check: the deadline was just set */
+    fuel = handout(ex, &tk);
+    if (fuel < 0) {
+        fuel = 0;
+        goto trap;
+    }
 #if NANO_WASM_COMPUTED_GOTO
     NEXT();
 #else
