@@ -858,6 +858,39 @@ do_ret:
     BRCMP(i64_ge_s, int64_t,  i64, a >= b)  BRCMP64I(i64_ge_s, int64_t,  i64, a >= b)
     BRCMP(i64_ge_u, uint64_t, u64, a >= b)  BRCMP64I(i64_ge_u, uint64_t, u64, a >= b)
 
+    /* ---- loop closers: i32 add of a constant, then a backward branch -------- */
+#define ADDBR(c, T, inf, cond)                                              \
+    OP(addbr_##c) {                                                         \
+        R(1).u32 = R(2).u32 + U(3);                                         \
+        T a = R(4).inf, b = R(5).inf;                                       \
+        if (cond) { pc = pc[6].target; TICK(); NEXT(); }                    \
+        pc += 7;                                                            \
+        NEXT();                                                             \
+    }                                                                       \
+    OP(addbr_##c##_i) {                                                     \
+        R(1).u32 = R(2).u32 + U(3);                                         \
+        T a = R(4).inf, b = (T)U(5);                                        \
+        if (cond) { pc = pc[6].target; TICK(); NEXT(); }                    \
+        pc += 7;                                                            \
+        NEXT();                                                             \
+    }
+    ADDBR(eq,   uint32_t, u32, a == b)
+    ADDBR(ne,   uint32_t, u32, a != b)
+    ADDBR(lt_s, int32_t,  i32, a < b)
+    ADDBR(lt_u, uint32_t, u32, a < b)
+    ADDBR(gt_s, int32_t,  i32, a > b)
+    ADDBR(gt_u, uint32_t, u32, a > b)
+    ADDBR(le_s, int32_t,  i32, a <= b)
+    ADDBR(le_u, uint32_t, u32, a <= b)
+    ADDBR(ge_s, int32_t,  i32, a >= b)
+    ADDBR(ge_u, uint32_t, u32, a >= b)
+    OP(addbr_nz) {
+        R(1).u32 = R(2).u32 + U(3);
+        if (R(4).u32) { pc = pc[5].target; TICK(); NEXT(); }
+        pc += 6;
+        NEXT();
+    }
+
     /* ---- f32 / f64 ---------------------------------------------------------------------- */
     BIN(f32_eq, float, f32, u32, a == b)
     BIN(f32_ne, float, f32, u32, a != b)
