@@ -1,4 +1,6 @@
-/* bench.h - shared by the benchmark programs, which are compiled both
+/* SPDX-License-Identifier: MIT
+ *
+ * bench.h - shared by the benchmark programs, which are compiled both
  * natively (with native_main.c) and to wasm32 (exporting run()). */
 #ifndef BENCH_H
 #define BENCH_H

@@ -1,4 +1,6 @@
-/* crc32.c - table-driven CRC-32 (IEEE) over a 1 MiB buffer: byte loads,
+/* SPDX-License-Identifier: MIT
+ *
+ * crc32.c - table-driven CRC-32 (IEEE) over a 1 MiB buffer: byte loads,
  * shifts, xors and a table lookup per byte. */
 #include "bench.h"
 

@@ -1,4 +1,6 @@
-/* fib.c - recursive Fibonacci: calls and returns, nothing else. */
+/* SPDX-License-Identifier: MIT
+ *
+ * fib.c - recursive Fibonacci: calls and returns, nothing else. */
 #include "bench.h"
 
 static unsigned

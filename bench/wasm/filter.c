@@ -1,4 +1,6 @@
-/* filter.c - a sensor pipeline: a noisy signal with spikes goes through
+/* SPDX-License-Identifier: MIT
+ *
+ * filter.c - a sensor pipeline: a noisy signal with spikes goes through
  * spike rejection (a sample far from the running mean is replaced by it)
  * and a 16-sample moving average; a threshold crossing counter and a
  * checksum come out.  Integer (milli-units) arithmetic, as on a device. */

@@ -1,4 +1,6 @@
-/* matmul.c - single-precision matrix multiply, 96 x 96: float loads,
+/* SPDX-License-Identifier: MIT
+ *
+ * matmul.c - single-precision matrix multiply, 96 x 96: float loads,
  * multiply-adds and nested loops. */
 #include "bench.h"
 

@@ -19,7 +19,8 @@
 # Prints a markdown table: ms per iteration, ratio to native, geometric
 # means; the peak RSS (VmHWM) of nano-wasm and wasm-interp; and the time
 # nano-wasm takes to load (decode + validate + compile) and instantiate
-# each module.
+# each module, plus a large one (~80 KB, 543 functions) that binaryen
+# generates from seeded random bytes (median of RUNS loads).
 set -eu
 cd "$(dirname "$0")/../.."
 RUNS=${1:-5}
@@ -93,7 +94,9 @@ for spec in $BENCHES; do
     t2=$(now_ms)
     wabt_hwm=$(cat "$OUT/wm" 2>/dev/null || echo 0)
     "$OUT/$b.native" "$kw" > "$OUT/cw" 2>/dev/null
-    if ! grep -q "bench() => $(cat "$OUT/cw")\$" "$OUT/w1"; then
+    want_u=$(sed 's/i32://' "$OUT/cw")         # wabt prints i32 unsigned
+    [ "$want_u" -lt 0 ] && want_u=$((want_u + 4294967296))
+    if ! grep -q "bench() => i32:$want_u\$" "$OUT/w1"; then
         echo "checksum mismatch for $b in wasm-interp: $(cat "$OUT/w1")" >&2
         exit 1
     fi
@@ -117,3 +120,19 @@ for e in $LOADS; do
     IFS=: read -r b l i sz <<<"$e"
     printf '| %s.wasm | %s B | %s ms | %s ms |\n' "$b" "$sz" "$l" "$i"
 done
+if command -v wasm-opt >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1; then
+    python3 -c "import random,sys; random.seed(1); sys.stdout.buffer.write(bytes(random.getrandbits(8) for _ in range(400000)))" > "$OUT/big.bin"
+    wasm-opt -ttf "$OUT/big.bin" -o "$OUT/big.wasm" --disable-simd --disable-threads \
+        --disable-exception-handling --disable-tail-call --disable-gc --disable-memory64 \
+        --disable-typed-function-references --disable-relaxed-simd \
+        --disable-extended-const --disable-reference-types 2>/dev/null
+    l=(); i=()
+    for _ in $(seq 1 "$RUNS"); do
+        "$NANO" run "$OUT/big.wasm" --stats 2> "$OUT/sb" >/dev/null
+        l+=("$(getstat load "$OUT/sb")"); i+=("$(getstat instantiate "$OUT/sb")")
+    done
+    nf=$(wasm-objdump -h "$OUT/big.wasm" 2>/dev/null | sed -nE 's/.*Function .*count: ([0-9]+).*/\1/p')
+    printf '| big.wasm (%s functions, generated) | %s B | %s ms | %s ms |\n' "${nf:-?}" \
+        "$(wc -c < "$OUT/big.wasm")" "$(printf '%s\n' "${l[@]}" | median)" \
+        "$(printf '%s\n' "${i[@]}" | median)"
+fi

@@ -1,4 +1,6 @@
-/* sieve.c - sieve of Eratosthenes over 1 Mi flags: byte loads/stores in
+/* SPDX-License-Identifier: MIT
+ *
+ * sieve.c - sieve of Eratosthenes over 1 Mi flags: byte loads/stores in
  * tight loops. */
 #include "bench.h"
 

@@ -1,4 +1,6 @@
-/* sort.c - quicksort (median of three, insertion sort for short runs) of
+/* SPDX-License-Identifier: MIT
+ *
+ * sort.c - quicksort (median of three, insertion sort for short runs) of
  * 64 Ki pseudo-random integers: compares, swaps, recursion. */
 #include "bench.h"
 

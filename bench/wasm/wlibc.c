@@ -1,4 +1,6 @@
-/* wlibc.c - the two libc functions clang may call in wasm32 code built
+/* SPDX-License-Identifier: MIT
+ *
+ * wlibc.c - the two libc functions clang may call in wasm32 code built
  * with -nostdlib.  Compiled with -fno-builtin, so these loops are not
  * turned back into calls to themselves. */
 void *memset(void *d, int c, unsigned long n);

@@ -13,7 +13,7 @@
  * --invoke, calls an exported function with ARGS converted to the types of
  * its parameters (integers in decimal or 0x hex, floats as strtod reads
  * them, including nan and inf), then prints the results as TYPE:VALUE,
- * one line.  --run-all-exports calls every exported function that takes
+ * one line (integers signed, floats exact: %.9g / %.17g).  --run-all-exports calls every exported function that takes
  * no arguments, in order, and prints "name() => results" or
  * "name() => error: KIND", logging each call of an imported function as
  * "called host mod.name(args) => results": the same format as wabt's
@@ -330,8 +330,8 @@ static void
 print_val(uint8_t type, union nano_wasm_val v)
 {
     switch (type) {
-    case NANO_WASM_I32: printf("i32:%" PRIu32, v.u32); break;
-    case NANO_WASM_I64: printf("i64:%" PRIu64, v.u64); break;
+    case NANO_WASM_I32: printf("i32:%" PRId32, v.i32); break;
+    case NANO_WASM_I64: printf("i64:%" PRId64, v.i64); break;
     case NANO_WASM_F32:
         if (isnan(v.f32))
             printf("f32:%snan:0x%" PRIx32, signbit(v.f32) ? "-" : "", v.u32 & 0x7fffffu);

@@ -84,9 +84,13 @@ struct comp {
     uint32_t nrel, caprel;
     struct vsent *vs;
     uint32_t nvs, capvs, maxvs;
+    uint32_t hw;                /* every entry below this depth is HOME */
     struct cframe *cf;
     uint32_t ncf, capcf;
     uint32_t skip;              /* nested blocks inside unreachable code */
+    uint32_t cur_start;         /* start of the last instruction emitted */
+    uint32_t prev_start;        /* and of the one before (NONE if unknown) */
+    uint32_t label_at;          /* position of the latest label */
     uint32_t serial;
     struct {
         bool valid;
@@ -127,6 +131,8 @@ static const uint16_t direct_iop[WASM_OP_COUNT] = {
 #define VAR_BRI(n, base)
 #define VAR_BRB(n, base)
 #define VAR_BRIB(n, base)
+#define VAR_ADDBR(n, base)
+#define VAR_ADDBRI(n, base)
 
 #undef VAR_IMM
 #define VAR_IMM VAR_
@@ -167,6 +173,24 @@ static const uint16_t brb_iop[WASM_OP_COUNT] = {
 #undef VAR_BRIB
 #define VAR_BRIB VAR_
 static const uint16_t brib_iop[WASM_OP_COUNT] = {
+#define WASM_IOP(n, base, variant) VAR_##variant(n, base)
+#include "ops.def"
+};
+#undef VAR_BRIB
+#define VAR_BRIB(n, base)
+
+#undef VAR_ADDBR
+#define VAR_ADDBR VAR_
+static const uint16_t addbr_iop[WASM_OP_COUNT] = {
+#define WASM_IOP(n, base, variant) VAR_##variant(n, base)
+#include "ops.def"
+};
+#undef VAR_ADDBR
+#define VAR_ADDBR(n, base)
+
+#undef VAR_ADDBRI
+#define VAR_ADDBRI VAR_
+static const uint16_t addbri_iop[WASM_OP_COUNT] = {
 #define WASM_IOP(n, base, variant) VAR_##variant(n, base)
 #include "ops.def"
 };
@@ -262,11 +286,15 @@ emit_cell(struct comp *c, union wasm__cell cell)
     c->code[c->n++] = cell;
 }
 
+#define NONE UINT32_MAX
+
 static void
 emit_op(struct comp *c, enum wasm__iop iop)
 {
     union wasm__cell cell;
 
+    c->prev_start = c->cur_start;
+    c->cur_start = c->n;
     memset(&cell, 0, sizeof cell);
     cell.op = wasm__handler(iop);
     emit_cell(c, cell);
@@ -331,10 +359,27 @@ emit_target(struct comp *c, struct cframe *fr)
     }
 }
 
+/* Drop the code from pos on (an instruction being replaced by a fused one). */
+static void
+truncate_code(struct comp *c, uint32_t pos)
+{
+    c->n = pos;
+    if (c->cur_start != NONE && c->cur_start >= pos) {
+        c->cur_start = c->prev_start;
+        c->prev_start = NONE;
+    }
+    if (c->cur_start != NONE && c->cur_start >= pos)
+        c->cur_start = NONE;
+    if (c->prev_start != NONE && c->prev_start >= pos)
+        c->prev_start = NONE;
+}
+
 /* Resolve a chain of forward branches to the current position. */
 static void
 place_chain(struct comp *c, uint32_t chain)
 {
+    if (chain)
+        c->label_at = c->n;
     while (chain) {
         uint32_t at = chain - 1;
         chain = c->code[at].u32;
@@ -430,15 +475,34 @@ materialize(struct comp *c, uint32_t d)
 static void
 materialize_all(struct comp *c)
 {
-    for (uint32_t d = 0; d < c->nvs; d++)
+    for (uint32_t d = c->hw < c->nvs ? c->hw : c->nvs; d < c->nvs; d++)
         materialize(c, d);
+    c->hw = c->nvs;
+}
+
+/*
+ * Pending (LOCAL or CONST) entries are kept within the top PENDING_WINDOW
+ * entries of the virtual stack: at each instruction, entries that fell
+ * below the window are materialised.  So the scans below cost O(window),
+ * not O(stack depth), and loading stays linear in the body size even for
+ * adversarial code.
+ */
+#define PENDING_WINDOW 32
+
+static void
+bound_pending(struct comp *c)
+{
+    if (c->hw > c->nvs)
+        c->hw = c->nvs;
+    while (c->hw + PENDING_WINDOW < c->nvs)
+        materialize(c, c->hw++);
 }
 
 /* Before local x changes: pending reads of x (below `limit`) go home. */
 static void
 materialize_local(struct comp *c, uint32_t x, uint32_t limit)
 {
-    for (uint32_t d = 0; d < limit; d++)
+    for (uint32_t d = c->hw < limit ? c->hw : limit; d < limit; d++)
         if (c->vs[d].kind == K_LOCAL && c->vs[d].slot == x)
             materialize(c, d);
 }
@@ -446,7 +510,7 @@ materialize_local(struct comp *c, uint32_t x, uint32_t limit)
 static bool
 local_pending(const struct comp *c, uint32_t x, uint32_t limit)
 {
-    for (uint32_t d = 0; d < limit; d++)
+    for (uint32_t d = c->hw < limit ? c->hw : limit; d < limit; d++)
         if (c->vs[d].kind == K_LOCAL && c->vs[d].slot == x)
             return true;
     return false;
@@ -586,6 +650,58 @@ set_unreachable(struct comp *c)
 }
 
 /*
+ * Is the instruction at `at` an i32 add or subtract of a constant that
+ * ends exactly at `end`, with no label in between?  Then *d, *s, *k are its
+ * operands (a subtract as an add of -k: the same wrapping arithmetic).
+ */
+static bool
+addi_before(const struct comp *c, uint32_t at, uint32_t end, uint32_t *d,
+            uint32_t *s, uint32_t *k)
+{
+    const union wasm__cell *ins;
+
+    if (at == NONE || at + 4 != end || c->label_at == end)
+        return false;
+    ins = &c->code[at];
+    if (ins->op == wasm__handler(WASM_IOP_i32_add_i))
+        *k = ins[3].u32;
+    else if (ins->op == wasm__handler(WASM_IOP_i32_sub_i))
+        *k = 0u - ins[3].u32;
+    else
+        return false;
+    *d = ins[1].u32;
+    *s = ins[2].u32;
+    return true;
+}
+
+/*
+ * Loop closers: `i32_add_i d, s, k` directly followed by a backward
+ * compare-and-branch (the compare being the last instruction, about to be
+ * fused) becomes one `addbr_<cmp> d, s, k, a, b, target`.  Two adjacent
+ * instructions with no label between them can always run as one handler,
+ * whatever their data flow.  The caller emits the target.
+ */
+static bool
+fuse_loop_closer(struct comp *c, uint16_t cmp)
+{
+    const uint16_t *tab = c->last.bimm ? addbri_iop : addbr_iop;
+    uint32_t d, s, k;
+
+    if (!tab[cmp] || c->cur_start != c->last.start ||
+        !addi_before(c, c->prev_start, c->last.start, &d, &s, &k))
+        return false;
+    truncate_code(c, c->prev_start);
+    c->last.valid = false;
+    emit_op(c, (enum wasm__iop)(tab[cmp] - 1));
+    emit_u32(c, d);
+    emit_u32(c, s);
+    emit_u32(c, k);
+    emit_u32(c, c->last.a);
+    emit_u32(c, c->last.bimm ? c->last.bk.u32 : c->last.b);
+    return true;
+}
+
+/*
  * Fused compare-and-branch for the condition on top of the stack (already
  * popped, at depth d): if the last instruction computed it with an integer
  * compare or eqz, remove that instruction and emit one that branches when
@@ -609,7 +725,7 @@ emit_fused(struct comp *c, bool negate, bool backward)
         else
             iop = nz ? (backward ? WASM_IOP_br_i64nz_back : WASM_IOP_br_i64nz)
                      : (backward ? WASM_IOP_br_i64z_back : WASM_IOP_br_i64z);
-        c->n = c->last.start;
+        truncate_code(c, c->last.start);
         c->last.valid = false;
         emit_op(c, iop);
         emit_u32(c, c->last.a);
@@ -624,7 +740,9 @@ emit_fused(struct comp *c, bool negate, bool backward)
     if (!op || !tab[op])
         return false;
     iop = (uint16_t)(tab[op] - 1);
-    c->n = c->last.start;
+    if (backward && fuse_loop_closer(c, op))
+        return true;
+    truncate_code(c, c->last.start);
     c->last.valid = false;
     emit_op(c, iop);
     emit_u32(c, c->last.a);
@@ -649,8 +767,17 @@ compile_br_if(struct comp *c, uint32_t d, bool fusable, struct cframe *fr)
 
     if (!is_func && in_place(c, fr->height, n)) {
         if (!(fusable && emit_fused(c, false, back))) {
-            uint32_t s = operand(c, d);
-            emit_op(c, back ? WASM_IOP_br_if_back : WASM_IOP_br_if);
+            uint32_t s = operand(c, d), ad, as, ak;
+            if (back && addi_before(c, c->cur_start, c->n, &ad, &as, &ak)) {
+                /* `i32_sub_i n, n, 1; br_if_back n`: one loop closer */
+                truncate_code(c, c->cur_start);
+                emit_op(c, WASM_IOP_addbr_nz);
+                emit_u32(c, ad);
+                emit_u32(c, as);
+                emit_u32(c, ak);
+            } else {
+                emit_op(c, back ? WASM_IOP_br_if_back : WASM_IOP_br_if);
+            }
             emit_u32(c, s);
         }
         emit_target(c, fr);
@@ -824,6 +951,8 @@ compile_local_set(struct comp *c, uint32_t x, bool tee)
         if (tee) {
             e->kind = K_LOCAL;
             e->slot = x;
+            if (c->hw > d)
+                c->hw = d;              /* pending again: keep it scanned */
             return;
         }
         goto done;
@@ -954,7 +1083,7 @@ compile_memory(struct comp *c, const struct wasm__instr *in)
         ea->kind == K_HOME && ea->serial == c->last.serial) {
         base = c->last.a;
         addimm = c->last.bk.u32;
-        c->n = c->last.start;
+        truncate_code(c, c->last.start);
         c->last.valid = false;
         if (!load)
             val = kval ? (pop(c), 0) : operand(c, pop(c));
@@ -1047,6 +1176,7 @@ compile_instr(struct comp *c, const struct wasm__instr *in)
         materialize_all(c);
         push_frame(c, in->op, in->bt);
         c->cf[c->ncf - 1].label = c->n;
+        c->label_at = c->n;
         c->last.valid = false;
         return 0;
     case WASM_OP_if: {
@@ -1065,7 +1195,7 @@ compile_instr(struct comp *c, const struct wasm__instr *in)
             uint32_t a = c->last.a, b = c->last.b;
             bool bimm = c->last.bimm;
             union nano_wasm_val bk = c->last.bk;
-            c->n = c->last.start;
+            truncate_code(c, c->last.start);
             c->last.valid = false;
             materialize_all(c);
             c->last.valid = true;
@@ -1301,6 +1431,8 @@ compile_body(struct comp *c, const uint8_t *body)
     while (c->ncf > 0) {
         if ((rc = wasm__read_instr(&c->r, &in)))
             return rc;
+        if (!c->cf[c->ncf - 1].unreachable)
+            bound_pending(c);
         if ((rc = compile_instr(c, &in)))
             return rc;
     }
@@ -1331,6 +1463,7 @@ wasm__compile_func(struct nano_wasm_module *m, uint32_t def_idx,
     c->r.err = err;
     c->r.features = m->features;
     c->L = ft->nparams + f->nlocals;
+    c->cur_start = c->prev_start = c->label_at = NONE;
     fc->nparams = ft->nparams;
     fc->nlocals = f->nlocals;
     fc->nresults = ft->nresults;

@@ -52,25 +52,14 @@ const struct wasm__opinfo wasm__ops[WASM_OP_COUNT] = {
 #include "ops.def"
 };
 
-/* byte -> enum wasm__op + 1 (0 = illegal) */
-static uint16_t op_byte[256];
-static uint16_t op_fc[32];
-static int op_tables_ready;
-
-static void
-init_op_tables(void)
-{
-    /* Idempotent: racing threads write identical values. */
-    if (op_tables_ready)
-        return;
-    for (unsigned i = 0; i < WASM_OP_COUNT; i++) {
-        if (wasm__ops[i].pfx == 0)
-            op_byte[wasm__ops[i].code] = (uint16_t)(i + 1);
-        else if (wasm__ops[i].code < 32)
-            op_fc[wasm__ops[i].code] = (uint16_t)(i + 1);
-    }
-    op_tables_ready = 1;
-}
+/* Opcode lookup, built at compile time from ops.def: index = the byte,
+ * or 256 + the 0xfc sub-opcode; value = enum wasm__op + 1 (0 = illegal).
+ * Read-only, so loading is safe from any number of threads. */
+static const uint16_t op_lookup[256 + 32] = {
+#define WASM_OP(n, pfx, code, imm, pop, push, cls, feat) \
+    [(pfx) ? 256 + (code) : (code)] = WASM_OP_##n + 1,
+#include "ops.def"
+};
 
 /* ---- errors and primitive reads ------------------------------------------------ */
 
@@ -320,6 +309,7 @@ read_limits(struct wasm__reader *r, struct wasm__limits *l)
     uint8_t flags = 0;
     int rc;
 
+    l->off = (uint32_t)(at - r->base);
     if ((rc = read_byte(r, &flags)))
         return rc;
     if (flags & 0x80)
@@ -394,9 +384,9 @@ wasm__read_instr(struct wasm__reader *r, struct wasm__instr *in)
         uint32_t sub;
         if ((rc = wasm__read_u32(r, &sub)))
             return rc;
-        idx = sub < 32 ? op_fc[sub] : 0;
+        idx = sub < 32 ? op_lookup[256 + sub] : 0;
     } else {
-        idx = op_byte[b];
+        idx = op_lookup[b];
     }
     if (!idx)
         return WASM_FAIL(r, in->at, "illegal opcode");
@@ -462,6 +452,8 @@ wasm__read_instr(struct wasm__reader *r, struct wasm__instr *in)
     case WASM_IMM_MEMARG:
         if ((rc = wasm__read_u32(r, &in->a)))
             return rc;
+        if (in->a >= 64)        /* bit 6 would select a memory (multi-memory) */
+            return WASM_FAIL(r, in->at + 1, "malformed memop flags");
         return wasm__read_u32(r, &in->offset);
     case WASM_IMM_MEM0:
         in->a = 0;
@@ -537,6 +529,7 @@ read_cexpr(struct wasm__reader *r, struct wasm__cexpr *ce)
     int rc;
 
     memset(ce, 0, sizeof *ce);
+    ce->off = (uint32_t)(first - r->base);
     for (;;) {
         if ((rc = wasm__read_instr(r, &in)))
             return rc;
@@ -595,6 +588,7 @@ sec_type(struct nano_wasm_module *m, struct wasm__reader *r)
         uint32_t np, nr;
         uint32_t h = 2166136261u;
 
+        ft->off = (uint32_t)(at - r->base);
         if ((rc = read_byte(r, &form)))
             return rc;
         if (form != 0x60)
@@ -641,6 +635,7 @@ sec_import(struct nano_wasm_module *m, struct wasm__reader *r)
         const uint8_t *at;
         uint8_t kind;
 
+        im->off = (uint32_t)(r->p - r->base);
         if ((rc = read_name(r, &m->arena, &im->module, &im->module_len)) ||
             (rc = read_name(r, &m->arena, &im->name, &im->name_len)))
             return rc;
@@ -768,6 +763,7 @@ sec_export(struct nano_wasm_module *m, struct wasm__reader *r)
         const uint8_t *at;
         uint8_t kind;
 
+        ex->off = (uint32_t)(r->p - r->base);
         if ((rc = read_name(r, &m->arena, &ex->name, &ex->name_len)))
             return rc;
         at = r->p;
@@ -937,6 +933,7 @@ sec_data(struct nano_wasm_module *m, struct wasm__reader *r)
         const uint8_t *fat = r->p;
         uint32_t flags, len;
 
+        d->off = (uint32_t)(fat - r->base);
         if ((rc = wasm__read_u32(r, &flags)))
             return rc;
         if (flags > 2 || (flags != 0 && !feat(r, NANO_WASM_FEAT_BULK))) {
@@ -985,7 +982,6 @@ wasm__decode_module(struct nano_wasm_module *m, struct wasm__reader *r)
     int last_rank = 0;
     int rc;
 
-    init_op_tables();
     if (r->end - r->p < 4 || memcmp(r->p, magic, 4) != 0)
         return WASM_FAIL(r, r->p, "magic header not detected");
     r->p += 4;
@@ -1032,7 +1028,11 @@ wasm__decode_module(struct nano_wasm_module *m, struct wasm__reader *r)
         case 5: rc = sec_memory(m, &s, &defmems, &ndefmems); break;
         case 6: rc = sec_global(m, &s, &defglobals, &m->global_init, &ndefglobals); break;
         case 7: rc = sec_export(m, &s); break;
-        case 8: rc = wasm__read_u32(&s, &m->start); m->has_start = true; break;
+        case 8:
+            m->start_off = (uint32_t)(s.p - r->base);
+            rc = wasm__read_u32(&s, &m->start);
+            m->has_start = true;
+            break;
         case 9: rc = sec_elem(m, &s); break;
         case 12:
             rc = wasm__read_u32(&s, &m->datacount);

@@ -35,6 +35,7 @@ shape(enum wasm__iop iop)
     case WASM_IOP_br_i64nz_back: case WASM_IOP_br_i64z_back:
         return "st";
     case WASM_IOP_br_table:      return "sB";
+    case WASM_IOP_addbr_nz:      return "dsust";
     case WASM_IOP_ret:           return "";
     case WASM_IOP_ret1:          return "s";
     case WASM_IOP_call:          return "pu";
@@ -78,6 +79,8 @@ shape(enum wasm__iop iop)
 #define VSHAPE_BRB(n, base)  case WASM_IOP_##n: return "sst";
 #define VSHAPE_BRI(n, base)  case WASM_IOP_##n: return base##_is64 ? "sIt" : "sut";
 #define VSHAPE_BRIB(n, base) case WASM_IOP_##n: return base##_is64 ? "sIt" : "sut";
+#define VSHAPE_ADDBR(n, base)  case WASM_IOP_##n: return "dsusst";
+#define VSHAPE_ADDBRI(n, base) case WASM_IOP_##n: return "dsusut";
     switch (iop) {
 #define WASM_OP(n, pfx, code, imm, pop, push, cls, feat) SHAPE_##cls(n)
 #define WASM_IOP(n, base, variant) VSHAPE_##variant(n, base)
@@ -93,6 +96,8 @@ shape(enum wasm__iop iop)
 #define i32_rotl_is64  0
 #define i32_rotr_is64  0
 #define i32_div_u_is64 0
+#define i32_div_s_is64 0
+#define i32_rem_s_is64 0
 #define i32_rem_u_is64 0
 #define i32_eq_is64    0
 #define i32_ne_is64    0

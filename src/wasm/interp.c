@@ -68,9 +68,13 @@ const void *
 wasm__handler(enum wasm__iop iop)
 {
 #if NANO_WASM_COMPUTED_GOTO
-    if (!handler_table)
+    const void *const *t = __atomic_load_n(&handler_table, __ATOMIC_ACQUIRE);
+
+    if (!t) {
         wasm__run(NULL, NULL, NULL);
-    return handler_table[iop];
+        t = __atomic_load_n(&handler_table, __ATOMIC_ACQUIRE);
+    }
+    return t[iop];
 #else
     return (const void *)(uintptr_t)iop;
 #endif
@@ -165,10 +169,33 @@ sat_u64(double a)
     return (uint64_t)a;
 }
 
-static inline uint32_t rotl32(uint32_t a, uint32_t b) { b &= 31; return (a << b) | (a >> ((32 - b) & 31)); }
-static inline uint32_t rotr32(uint32_t a, uint32_t b) { b &= 31; return (a >> b) | (a << ((32 - b) & 31)); }
-static inline uint64_t rotl64(uint64_t a, uint64_t b) { b &= 63; return (a << b) | (a >> ((64 - b) & 63)); }
-static inline uint64_t rotr64(uint64_t a, uint64_t b) { b &= 63; return (a >> b) | (a << ((64 - b) & 63)); }
+static inline uint32_t
+rotl32(uint32_t a, uint32_t b)
+{
+    b &= 31;
+    return (a << b) | (a >> ((32 - b) & 31));
+}
+
+static inline uint32_t
+rotr32(uint32_t a, uint32_t b)
+{
+    b &= 31;
+    return (a >> b) | (a << ((32 - b) & 31));
+}
+
+static inline uint64_t
+rotl64(uint64_t a, uint64_t b)
+{
+    b &= 63;
+    return (a << b) | (a >> ((64 - b) & 63));
+}
+
+static inline uint64_t
+rotr64(uint64_t a, uint64_t b)
+{
+    b &= 63;
+    return (a >> b) | (a << ((64 - b) & 63));
+}
 
 /* Zero the locals that may be read before written (usually none; see
  * compile.c).  Short runs are stored inline: a loop here would become a
@@ -179,12 +206,20 @@ zero_locals(union nano_wasm_val *fp, const struct wasm__code *cd)
     union nano_wasm_val *z = fp + cd->zero_from;
 
     switch (cd->zero_count) {
-    case 0: return;
-    case 4: z[3].u64 = 0; /* FALLTHROUGH */
-    case 3: z[2].u64 = 0; /* FALLTHROUGH */
-    case 2: z[1].u64 = 0; /* FALLTHROUGH */
-    case 1: z[0].u64 = 0; return;
-    default: memset(z, 0, cd->zero_count * sizeof *z); return;
+    case 0:
+        return;
+    case 1:
+        z[0].u64 = 0;
+        return;
+    case 2:
+        z[0].u64 = z[1].u64 = 0;
+        return;
+    case 3:
+        z[0].u64 = z[1].u64 = z[2].u64 = 0;
+        return;
+    default:
+        memset(z, 0, cd->zero_count * sizeof *z);
+        return;
     }
 }
 
@@ -192,17 +227,14 @@ zero_locals(union nano_wasm_val *fp, const struct wasm__code *cd)
 
 #define FUEL_CHUNK 10000
 
-/* Hand out the next chunk of fuel, checking the deadline.  Returns the
- * units left after charging the current one, or -1 with *kind set. */
+/* Hand the next chunk of the budget to the interpreter's counter.
+ * Returns the units left after charging the current one, or -1 with *kind
+ * set when the budget is spent. */
 static int64_t
-refuel(struct wasm__exec *ex, enum nano_wasm_trap_kind *kind)
+handout(struct wasm__exec *ex, enum nano_wasm_trap_kind *kind)
 {
     uint64_t chunk;
 
-    if (ex->deadline_ns && wasm__now_ns() >= ex->deadline_ns) {
-        *kind = NANO_WASM_TRAP_DEADLINE;
-        return -1;
-    }
     if (!ex->fuel_limit) {
         chunk = ex->deadline_ns ? FUEL_CHUNK : ((uint64_t)1 << 40);
     } else {
@@ -216,6 +248,17 @@ refuel(struct wasm__exec *ex, enum nano_wasm_trap_kind *kind)
     ex->fuel_used += chunk;                 /* handed out; unused part is
                                                subtracted at exit */
     return (int64_t)chunk - 1;
+}
+
+/* A chunk ran out: check the deadline, then hand out the next one. */
+static int64_t
+refuel(struct wasm__exec *ex, enum nano_wasm_trap_kind *kind)
+{
+    if (ex->deadline_ns && wasm__now_ns() >= ex->deadline_ns) {
+        *kind = NANO_WASM_TRAP_DEADLINE;
+        return -1;
+    }
+    return handout(ex, kind);
 }
 
 /* ---- the interpreter ------------------------------------------------------------------ */
@@ -324,7 +367,8 @@ wasm__run(struct wasm__exec *ex, struct nano_wasm_func *f, union nano_wasm_val *
 #include "ops.def"
     };
     if (!ex) {
-        handler_table = labels;
+        /* publish the label table; racing threads store the same value */
+        __atomic_store_n(&handler_table, labels, __ATOMIC_RELEASE);
         return 0;
     }
 #endif
@@ -347,7 +391,12 @@ wasm__run(struct wasm__exec *ex, struct nano_wasm_func *f, union nano_wasm_val *
         TRAP(STACK_EXHAUSTED);
     zero_locals(fp, cd);
     pc = cd->cells;
-    TICK();
+    /* the first chunk needs no clock check: the deadline was just set */
+    fuel = handout(ex, &tk);
+    if (fuel < 0) {
+        fuel = 0;
+        goto trap;
+    }
 #if NANO_WASM_COMPUTED_GOTO
     NEXT();
 #else
@@ -661,6 +710,24 @@ do_ret:
     BIN32I(i32_shr_u_i, uint32_t, u32, u32, a >> (b & 31))
     BIN32I(i32_rotl_i,  uint32_t, u32, u32, rotl32(a, b))
     BIN32I(i32_rotr_i,  uint32_t, u32, u32, rotr32(a, b))
+    OP(i32_div_s_i) {
+        int32_t a = R(2).i32, b = (int32_t)U(3);
+        if (WASM_UNLIKELY(b == 0))
+            TRAP(DIV_ZERO);
+        if (WASM_UNLIKELY(a == INT32_MIN && b == -1))
+            TRAP(INT_OVERFLOW);
+        R(1).i32 = a / b;
+        pc += 4;
+        NEXT();
+    }
+    OP(i32_rem_s_i) {
+        int32_t a = R(2).i32, b = (int32_t)U(3);
+        if (WASM_UNLIKELY(b == 0))
+            TRAP(DIV_ZERO);
+        R(1).i32 = b == -1 ? 0 : a % b;
+        pc += 4;
+        NEXT();
+    }
     OP(i32_div_u_i) {
         uint32_t a = R(2).u32, b = U(3);
         if (WASM_UNLIKELY(b == 0))
@@ -790,6 +857,39 @@ do_ret:
     BRCMP(i64_le_u, uint64_t, u64, a <= b)  BRCMP64I(i64_le_u, uint64_t, u64, a <= b)
     BRCMP(i64_ge_s, int64_t,  i64, a >= b)  BRCMP64I(i64_ge_s, int64_t,  i64, a >= b)
     BRCMP(i64_ge_u, uint64_t, u64, a >= b)  BRCMP64I(i64_ge_u, uint64_t, u64, a >= b)
+
+    /* ---- loop closers: i32 add of a constant, then a backward branch -------- */
+#define ADDBR(c, T, inf, cond)                                              \
+    OP(addbr_##c) {                                                         \
+        R(1).u32 = R(2).u32 + U(3);                                         \
+        T a = R(4).inf, b = R(5).inf;                                       \
+        if (cond) { pc = pc[6].target; TICK(); NEXT(); }                    \
+        pc += 7;                                                            \
+        NEXT();                                                             \
+    }                                                                       \
+    OP(addbr_##c##_i) {                                                     \
+        R(1).u32 = R(2).u32 + U(3);                                         \
+        T a = R(4).inf, b = (T)U(5);                                        \
+        if (cond) { pc = pc[6].target; TICK(); NEXT(); }                    \
+        pc += 7;                                                            \
+        NEXT();                                                             \
+    }
+    ADDBR(eq,   uint32_t, u32, a == b)
+    ADDBR(ne,   uint32_t, u32, a != b)
+    ADDBR(lt_s, int32_t,  i32, a < b)
+    ADDBR(lt_u, uint32_t, u32, a < b)
+    ADDBR(gt_s, int32_t,  i32, a > b)
+    ADDBR(gt_u, uint32_t, u32, a > b)
+    ADDBR(le_s, int32_t,  i32, a <= b)
+    ADDBR(le_u, uint32_t, u32, a <= b)
+    ADDBR(ge_s, int32_t,  i32, a >= b)
+    ADDBR(ge_u, uint32_t, u32, a >= b)
+    OP(addbr_nz) {
+        R(1).u32 = R(2).u32 + U(3);
+        if (R(4).u32) { pc = pc[5].target; TICK(); NEXT(); }
+        pc += 6;
+        NEXT();
+    }
 
     /* ---- f32 / f64 ---------------------------------------------------------------------- */
     BIN(f32_eq, float, f32, u32, a == b)

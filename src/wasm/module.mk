@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+#
 # src/wasm/module.mk - the WebAssembly engine: a standalone library (libc
 # and libm only; it includes nothing else from Nano), plus the nano-wasm
 # command-line tool.  NANO_WITH_WASM=0 (the tiny profile) leaves all of it,

@@ -127,11 +127,11 @@ check_limits(struct nano_wasm_error *err, const struct wasm__limits *l,
 {
     if (l->min > bound || (l->has_max && l->max > bound)) {
         if (what[0] == 'm')
-            return verr(err, 0, "memory size must be at most 65536 pages (4GiB)");
-        return verr(err, 0, "table size must be at most 2^32-1");
+            return verr(err, l->off, "memory size must be at most 65536 pages (4GiB)");
+        return verr(err, l->off, "table size must be at most 2^32-1");
     }
     if (l->has_max && l->min > l->max)
-        return verr(err, 0, "size minimum must not be greater than maximum");
+        return verr(err, l->off, "size minimum must not be greater than maximum");
     return 0;
 }
 
@@ -146,22 +146,56 @@ check_cexpr(struct nano_wasm_module *m, struct wasm__cexpr *ce, uint8_t want,
     switch (ce->kind) {
     case WASM_CE_GLOBAL:
         if (ce->idx >= m->nglobal_imports)
-            return verr(err, 0, "unknown global %u", ce->idx);
+            return verr(err, ce->off, "unknown global %u", ce->idx);
         if (m->globals[ce->idx].mut)
-            return verr(err, 0, "constant expression required");
+            return verr(err, ce->off, "constant expression required");
         t = ce->type = m->globals[ce->idx].type;
         break;
     case WASM_CE_REF_FUNC:
         if (ce->idx >= m->nfuncs)
-            return verr(err, 0, "unknown function %u", ce->idx);
+            return verr(err, ce->off, "unknown function %u", ce->idx);
         m->func_declared[ce->idx] = 1;
         break;
     default:
         break;
     }
     if (t != want)
-        return verr(err, 0, "type mismatch");
+        return verr(err, ce->off, "type mismatch");
     return 0;
+}
+
+static int
+cmp_export_name(const void *a, const void *b)
+{
+    const struct wasm__export *x = *(const struct wasm__export *const *)a;
+    const struct wasm__export *y = *(const struct wasm__export *const *)b;
+    size_t n = x->name_len < y->name_len ? x->name_len : y->name_len;
+    int c = memcmp(x->name, y->name, n);
+
+    if (c)
+        return c;
+    return x->name_len < y->name_len ? -1 : x->name_len > y->name_len;
+}
+
+/* Export names must be unique: sort and compare neighbours, O(n log n). */
+static int
+check_export_names(const struct nano_wasm_module *m, struct nano_wasm_error *err)
+{
+    const struct wasm__export **v;
+    int rc = 0;
+
+    if (m->nexports < 2)
+        return 0;
+    if (!(v = malloc(m->nexports * sizeof *v)))
+        return -ENOMEM;
+    for (uint32_t i = 0; i < m->nexports; i++)
+        v[i] = &m->exports[i];
+    qsort(v, m->nexports, sizeof *v, cmp_export_name);
+    for (uint32_t i = 1; i < m->nexports && !rc; i++)
+        if (cmp_export_name(&v[i - 1], &v[i]) == 0)
+            rc = verr(err, v[i]->off, "duplicate export name");
+    free(v);
+    return rc;
 }
 
 static int
@@ -172,11 +206,11 @@ validate_header(struct nano_wasm_module *m, struct nano_wasm_error *err)
     if (!featm(m, NANO_WASM_FEAT_MULTI))
         for (uint32_t i = 0; i < m->ntypes; i++)
             if (m->types[i].nresults > 1)
-                return verr(err, 0, "invalid result arity");
+                return verr(err, m->types[i].off, "invalid result arity");
     for (uint32_t i = 0; i < m->nimports; i++) {
         const struct wasm__import *im = &m->imports[i];
         if (im->kind == NANO_WASM_EXTERN_FUNC && im->d.type_idx >= m->ntypes)
-            return verr(err, 0, "unknown type %u", im->d.type_idx);
+            return verr(err, im->off, "unknown type %u", im->d.type_idx);
     }
     for (uint32_t i = 0; i < m->ntables; i++)
         if ((rc = check_limits(err, &m->tables[i].lim, UINT32_MAX, "table")))
@@ -185,9 +219,9 @@ validate_header(struct nano_wasm_module *m, struct nano_wasm_error *err)
         if ((rc = check_limits(err, &m->mems[i], WASM_MAX_PAGES, "memory")))
             return rc;
     if (m->ntables > 1 && !featm(m, NANO_WASM_FEAT_REF))
-        return verr(err, 0, "multiple tables");
+        return verr(err, m->tables[1].lim.off, "multiple tables");
     if (m->nmems > 1)
-        return verr(err, 0, "multiple memories");
+        return verr(err, m->mems[1].off, "multiple memories");
 
     for (uint32_t i = m->nglobal_imports; i < m->nglobals; i++) {
         struct wasm__cexpr *ce = &m->global_init[i - m->nglobal_imports];
@@ -199,20 +233,18 @@ validate_header(struct nano_wasm_module *m, struct nano_wasm_error *err)
         static const char *const what[] = { "function", "table", "memory", "global" };
         uint32_t bound[4] = { m->nfuncs, m->ntables, m->nmems, m->nglobals };
         if (ex->index >= bound[ex->kind])
-            return verr(err, 0, "unknown %s %u", what[ex->kind], ex->index);
+            return verr(err, ex->off, "unknown %s %u", what[ex->kind], ex->index);
         if (ex->kind == NANO_WASM_EXTERN_FUNC)
             m->func_declared[ex->index] = 1;
-        for (uint32_t k = 0; k < i; k++)
-            if (m->exports[k].name_len == ex->name_len &&
-                memcmp(m->exports[k].name, ex->name, ex->name_len) == 0)
-                return verr(err, 0, "duplicate export name");
     }
+    if ((rc = check_export_names(m, err)))
+        return rc;
     if (m->has_start) {
         if (m->start >= m->nfuncs)
-            return verr(err, 0, "unknown function %u", m->start);
+            return verr(err, m->start_off, "unknown function %u", m->start);
         const struct wasm__functype *ft = &m->types[m->func_type[m->start]];
         if (ft->nparams || ft->nresults)
-            return verr(err, 0, "start function");
+            return verr(err, m->start_off, "start function");
     }
     for (uint32_t i = 0; i < m->nelems; i++) {
         struct wasm__elem *e = &m->elems[i];
@@ -232,7 +264,7 @@ validate_header(struct nano_wasm_module *m, struct nano_wasm_error *err)
         struct wasm__data *d = &m->datas[i];
         if (d->mode == WASM_SEG_ACTIVE) {
             if (d->mem >= m->nmems)
-                return verr(err, 0, "unknown memory %u", d->mem);
+                return verr(err, d->off, "unknown memory %u", d->mem);
             if ((rc = check_cexpr(m, &d->offset, NANO_WASM_I32, err)))
                 return rc;
         }

@@ -281,8 +281,12 @@ int nano_wasm_imports_add_instance(struct nano_wasm_imports *imp,
  *   -EINVAL  an import has the wrong type  (trap->kind LINK)
  *   -E2BIG   memory or table over lim      (trap->kind LINK)
  *   -ENOMEM
- *   NANO_WASM_ETRAP  a segment or the start function trapped
- *                    (trap->kind says why)
+ *   NANO_WASM_ETRAP  a segment or the start function trapped (trap->kind
+ *                    says why).  *inst_out is still set and must be freed:
+ *                    under 2.0 rules its earlier writes to imported tables
+ *                    and memories stay visible, and such a table may now
+ *                    refer to its functions, so keep it while those are used.
+ * On the other errors *inst_out is NULL and nothing ran.
  * trap may be NULL.  Borrows imp and lim (limits are copied).  Keeps mod
  * (takes a reference) and whatever it imports from other instances.
  */
@@ -333,9 +337,12 @@ void nano_wasm_func_type(const struct nano_wasm_func *f, uint32_t *nparams,
  *
  * nargs and nresults must equal the function's counts (-EINVAL otherwise).
  * Returns 0, NANO_WASM_ETRAP (trap filled; trap may be NULL), -EBUSY when
- * called from inside a host function of the same instance, -ENOMEM when the
- * value stack cannot be allocated.  A trap leaves the instance usable.
+ * called from inside a host function of the same instance, -ELOOP past 8
+ * nested host-to-wasm calls on one thread, -ENOMEM when the value stack
+ * (allocated at the first call, lim.stack_bytes) cannot be allocated.  A
+ * trap leaves the instance usable; the next call starts afresh.
  * Borrows args; f must come from inst (or an instance it imports from).
+ * funcref arguments must be NULL or values this engine returned.
  */
 int nano_wasm_call_func(struct nano_wasm_instance *inst,
                         struct nano_wasm_func *f,

@@ -153,6 +153,7 @@ struct wasm__functype {
     uint8_t *params;       /* value type codes */
     uint8_t *results;
     uint32_t hash;         /* quick structural comparison */
+    uint32_t off;          /* byte offset in the module, for messages */
 };
 bool wasm__functype_eq(const struct wasm__functype *a,
                        const struct wasm__functype *b);
@@ -160,6 +161,7 @@ bool wasm__functype_eq(const struct wasm__functype *a,
 struct wasm__limits {
     uint32_t min, max;     /* max = UINT32_MAX when absent */
     bool     has_max;
+    uint32_t off;          /* for messages */
 };
 
 struct wasm__tabletype {
@@ -179,6 +181,7 @@ struct wasm__cexpr {
     uint8_t type;          /* result type */
     uint32_t idx;          /* global or function index */
     union nano_wasm_val v; /* CONST */
+    uint32_t off;          /* for messages */
 };
 
 struct wasm__import {
@@ -186,6 +189,7 @@ struct wasm__import {
     uint32_t module_len, name_len;
     uint8_t kind;                  /* NANO_WASM_EXTERN_* */
     uint32_t index;                /* index in its own index space */
+    uint32_t off;                  /* for messages */
     union {
         uint32_t type_idx;         /* FUNC */
         struct wasm__tabletype table;
@@ -199,6 +203,7 @@ struct wasm__export {
     uint32_t name_len;
     uint8_t kind;
     uint32_t index;
+    uint32_t off;                  /* for messages */
 };
 
 struct wasm__func {                /* a defined function */
@@ -228,6 +233,7 @@ struct wasm__data {
     struct wasm__cexpr offset;
     const uint8_t *bytes;          /* borrowed from the module bytes */
     uint32_t len;
+    uint32_t off;                  /* for messages */
 };
 
 struct nano_wasm_module {
@@ -264,7 +270,7 @@ struct nano_wasm_module {
     uint32_t nexports;
 
     bool has_start;
-    uint32_t start;
+    uint32_t start, start_off;
 
     struct wasm__elem *elems;
     uint32_t nelems;

@@ -300,9 +300,44 @@ test_traps_report_kinds(void)
     teardown(&fx);
 }
 
+static void
+test_fuel_counts_iterations_exactly(void)
+{
+    /* (func (export "count") (param $n i32) (result i32) (local $i i32)
+     *   (loop (br_if 0 (i32.ne (local.tee $i (i32.add (local.get $i)
+     *                                                  (i32.const 1)))
+     *                          (local.get $n))))
+     *   (local.get $i))
+     * n iterations take n - 1 backward branches, plus 1 for the call. */
+    static const uint8_t count_code[] = {
+        W_LOOP, W_VOID,
+          W_LOCAL_GET, 1, W_I32_CONST, 1, W_I32_ADD, W_LOCAL_TEE, 1,
+          W_LOCAL_GET, 0, 0x47 /* i32.ne */, W_BR_IF, 0,
+        W_END,
+        W_LOCAL_GET, 1, W_END
+    };
+    static const struct wa_func f[] = { WA_FUNC("(i)i", "i", count_code, "count") };
+    struct nano_wasm_limits lim = { .fuel = 1000 };
+    struct nano_wasm_trap trap;
+    struct fixture fx;
+    union nano_wasm_val a, r;
+
+    setup(&fx, f, 1, &lim);
+    a.u64 = 0;
+    a.i32 = 1000;
+    NT_EQ_INT(nano_wasm_call(fx.inst, "count", &a, 1, &r, 1, &trap), 0);
+    NT_EQ_INT(r.i32, 1000);
+    NT_EQ_INT(nano_wasm_instance_fuel_used(fx.inst), 1000);
+    a.i32 = 1001;
+    NT_EQ_INT(nano_wasm_call(fx.inst, "count", &a, 1, &r, 1, &trap), NANO_WASM_ETRAP);
+    NT_EQ_INT(trap.kind, NANO_WASM_TRAP_OUT_OF_FUEL);
+    teardown(&fx);
+}
+
 NT_LIST = {
     { "fuel_stops_infinite_loop",           test_fuel_stops_infinite_loop },
     { "deadline_stops_infinite_loop",       test_deadline_stops_infinite_loop },
+    { "fuel_counts_iterations_exactly",     test_fuel_counts_iterations_exactly },
     { "budget_can_be_changed_per_instance", test_budget_can_be_changed_per_instance },
     { "unbounded_recursion_traps",          test_unbounded_recursion_traps },
     { "value_stack_exhaustion_traps",       test_value_stack_exhaustion_traps },
