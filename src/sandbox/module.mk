@@ -11,3 +11,6 @@ NANO_SRCS-$(NANO_WITH_WASM) += src/sandbox/abi.c src/sandbox/settings.c \
 ifneq ($(NANO_WITH_WASM),1)
 UNIT_EXCLUDE += tests/unit/sandbox/%
 endif
+ifneq ($(NANO_WITH_WASM),1)
+TOOL_EXCLUDE += tests/tools/bench_sandbox.c
+endif

@@ -44,8 +44,8 @@ struct nano_wasm_imports;
 #define SB_KV_KEY_MAX      64
 #define SB_KV_KEYS_MAX     256
 #define SB_KV_FLUSH_MS     1000            /* dirty store reaches disk within */
-#define SB_STACK_BYTES     (64u * 1024)    /* engine value stack per instance */
-#define SB_CALL_DEPTH      512             /* wasm frames per call */
+#define SB_STACK_BYTES     (32u * 1024)    /* engine value stack per instance */
+#define SB_CALL_DEPTH      256             /* wasm frames per call */
 #define SB_INIT_FACTOR     10              /* init's budget vs one message's */
 #define SB_SLICE_MSGS      64              /* messages per module per turn */
 #define SB_SLICE_NS        (5ull * 1000000)/* ... or this long, then yield */
