@@ -21,14 +21,15 @@ from nanotest import NanoTestCase, nanoctl
 
 EXAMPLES = os.path.join(nanotest.ROOT, "examples")
 
-# A boiler whose temperature is 20 with a 90 spike every sixth reading.
+# A boiler whose temperature is 20 with a 90 spike (two readings) every
+# twelfth reading.
 CFG = """
 devices:
   boiler:
     driver: sim
     interval: 50ms
     quantities:
-      temperature: {wave: steps, steps: [20, 20, 20, 90, 20, 20], period: 50ms}
+      temperature: {wave: steps, steps: [20, 20, 20, 90, 20, 20], period: 100ms}
 """
 
 
@@ -384,6 +385,36 @@ sandbox:
         self.assertEqual(d.post("/v1/sandbox/nosuch/enable").status, 404)
         self.assertEqual(d.delete("/v1/sandbox/x").status, 200)
         self.assertEqual(d.nanoctl("sandbox", "status", "x").returncode, 3)
+
+    def test_module_drives_a_pin_only_with_a_grant(self):
+        # cmd/led value -> set_pin("led", value), the result on cmd/result
+        led = self.wat("led", """(module
+          (import "nano" "set_pin" (func $set (param i32 i32 i32) (result i32)))
+          (import "nano" "publish" (func $pub (param i32 i32 f64) (result i32)))
+          (memory 1)
+          (data (i32.const 0) "led")
+          (data (i32.const 8) "cmd/result")
+          (func (export "on_message") (param i32 i32 f64 i32 i32)
+            (drop (call $pub (i32.const 8) (i32.const 10)
+              (f64.convert_i32_s (call $set (i32.const 0) (i32.const 3)
+                                            (i32.trunc_f64_s (local.get 2))))))))""")
+        d = self.start(CFG + "pins:\n  led: {chip: sim:gpiochip0, line: 5, direction: out}\n")
+        r = d.nanoctl("sandbox", "load", "nogrant", led, "--subscribe", "cmd/led",
+                      "--grant-publish", "cmd/result")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(d.nanoctl("pub", "cmd/led", "1").returncode, 0)
+        d.wait_for(lambda: d.value("cmd/result"), what="result")
+        self.assertEqual(d.value("cmd/result")["value"], -1)      # denied
+        self.assertEqual(d.nanoctl("gpio", "get", "led").stdout.strip(), "LOW")
+        self.assertEqual(self.module(d, "nogrant")["denied"], 1)
+        d.nanoctl("sandbox", "unload", "nogrant")
+        r = d.nanoctl("sandbox", "load", "granted", led, "--subscribe", "cmd/led",
+                      "--grant-publish", "cmd/result", "--grant-pin", "led")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(d.nanoctl("pub", "cmd/led", "1").returncode, 0)
+        d.wait_for(lambda: d.value("cmd/result")["value"] == 0, what="set")
+        self.assertEqual(d.nanoctl("gpio", "get", "led").stdout.strip(), "HIGH")
+        self.assertEqual(d.value("pins/led")["value"], True)
 
     def test_init_trap_keeps_old_version(self):
         d = self.start(CFG)
