@@ -14,3 +14,6 @@ endif
 ifneq ($(NANO_WITH_WASM),1)
 TOOL_EXCLUDE += tests/tools/bench_sandbox.c
 endif
+ifneq ($(NANO_WITH_WASM),1)
+FUZZ_EXCLUDE += tests/fuzz/fuzz_sandbox.c
+endif
