@@ -526,6 +526,7 @@ nano_sandbox_apply_config(struct nano_sandbox *sb,
                           const char *config_path)
 {
     struct nano_list *it, *tmp;
+    bool pruned = false;
 
     if (section && section->kind != NANO_CFG_MAP)
         section = NULL;
@@ -547,11 +548,26 @@ nano_sandbox_apply_config(struct nano_sandbox *sb,
     for (const struct nano_cfg_node *n = section ? section->child : NULL; n;
          n = n->next) {
         struct sb_module *m = find(sb, n->key);
-        if (names_has(&sb->removed, n->key) || (m && m->installed))
+        if (names_has(&sb->removed, n->key))
             continue;
+        if (m && m->installed) {
+            nano_logf(NANO_LOG_INFO, SB_LOG, "module '%s': the config entry is "
+                      "shadowed by the version loaded through the API", n->key);
+            continue;
+        }
         reconcile(sb, n);
     }
-    return NANO_OK;
+    /* A config module the API unloaded stays unloaded while its entry
+     * exists; once the entry is gone, re-adding it loads it again. */
+    for (unsigned i = 0; i < sb->removed.n;) {
+        if (!section || !nano_cfg_get(section, sb->removed.v[i])) {
+            names_del(&sb->removed, sb->removed.v[i]);
+            pruned = true;
+        } else {
+            i++;
+        }
+    }
+    return pruned ? overlay_save(sb) : NANO_OK;
 }
 
 /* ---- run-time management (API) ----------------------------------------------------------- */

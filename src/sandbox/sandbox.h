@@ -173,8 +173,9 @@ int  nano_sandbox_reload(struct nano_sandbox *sb, const char *name,
                          const uint8_t *wasm, size_t len, struct nano_diag *d);
 
 /* Remove a module, its persisted bytes and its key-value store.
- * NANO_ENOTFOUND for an unknown name.  Persisted (also for config modules,
- * which stay removed until the config entry is removed and re-added). */
+ * NANO_ENOTFOUND for an unknown name.  Persisted: a config module stays
+ * unloaded while its config entry exists, and loads again once the entry
+ * has been removed from the config (SIGHUP) and added back. */
 int  nano_sandbox_unload(struct nano_sandbox *sb, const char *name);
 
 /* Enable (also: end a quarantine and forget past faults) or disable.

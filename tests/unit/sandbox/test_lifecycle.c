@@ -605,7 +605,7 @@ test_config_module_reloaded_or_unloaded_through_api(void)
         "    file: c1.wasm\n"
         "    subscribe: in/#\n"
         "    grants: {publish: \"kv/#\"}\n";
-    struct nano_cfg_doc *doc;
+    struct nano_cfg_doc *doc, *none;
     struct nano_diag d = { 0 };
     struct nano_sandbox_module_stats st;
     struct wa_buf v1, v2;
@@ -630,6 +630,12 @@ test_config_module_reloaded_or_unloaded_through_api(void)
     sbt_reopen();
     NT_EQ_INT(apply(doc, &d), NANO_OK);
     NT_EQ_INT(nano_sandbox_module_stats(T.sb, "c1", &st), NANO_ENOTFOUND);
+    /* removed from the config and added again: it loads again */
+    none = yaml("log: {level: info}\n");
+    NT_EQ_INT(apply(none, &d), NANO_OK);
+    NT_EQ_INT(apply(doc, &d), NANO_OK);
+    NT_EQ_INT(sbt_stats("c1").state, NANO_SANDBOX_RUNNING);
+    nano_cfg_free(none);
     nano_cfg_free(doc);
     sbt_close();
 }
