@@ -44,6 +44,7 @@ int  api__status_of(int rc, const char **code_out);
 /* Route registration per area. */
 int  api__routes_core(struct nano_api *api);
 int  api__routes_devices(struct nano_api *api);
+int  api__routes_hal(struct nano_api *api);
 void api__streams_close_all(struct nano_api *api);
 
 #endif

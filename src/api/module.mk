@@ -7,4 +7,5 @@ NANO_SRCS-$(NANO_WITH_API) += src/api/http_parse.c src/api/http_server.c \
 
 # The daemon's control API: routes over the server (these know the modules
 # they expose; nothing in core/ knows them).
-NANO_SRCS-$(NANO_WITH_API) += src/api/api.c src/api/h_core.c src/api/h_devices.c
+NANO_SRCS-$(NANO_WITH_API) += src/api/api.c src/api/h_core.c src/api/h_devices.c \
+                              src/api/h_hal.c

@@ -2,4 +2,4 @@
 NANO_PROGS += nanod
 nanod_SRCS := src/cmd/nanod.c
 NANO_PROGS += nanoctl
-nanoctl_SRCS := src/cmd/nanoctl.c src/cmd/ctl.c
+nanoctl_SRCS := src/cmd/nanoctl.c src/cmd/ctl.c src/cmd/ctl_hal.c

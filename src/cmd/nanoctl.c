@@ -18,6 +18,7 @@
 
 #include "api/http_client.h"
 #include "cmd/ctl.h"
+#include "cmd/ctl_cmds.h"
 #include "core/buf.h"
 #include "core/cfg.h"
 #include "core/err.h"
@@ -633,6 +634,8 @@ static const struct command commands[] = {
     { "driver",   cmd_driver,   "driver list|show|install|enable|disable|remove ..." },
     { "register", cmd_register, "register --driver D --bus B  install and enable a sensor" },
     { "devices",  cmd_devices,  "devices [INSTANCE]           instances, states, last values" },
+    { "gpio",     ctl_cmd_gpio, "gpio list | get PIN | set PIN high|low|toggle" },
+    { "sim",      ctl_cmd_sim,  "sim list | set BUS ADDR Q=V... | fault BUS ADDR KIND" },
     { NULL, NULL, NULL },
 };
 
