@@ -87,7 +87,7 @@ post_pin(struct nano_http_req *req, const struct nano_route_match *m, void *arg)
     struct nano_diag d = { .origin = "body" };
     struct nano_buf b;
     struct nano_json w;
-    int level, rc;
+    int level = 0, rc;
 
     (void)arg;
     if (!(doc = api__body_json(req)))
