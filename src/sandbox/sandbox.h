@@ -118,7 +118,8 @@ int  nano_sandbox_new(struct nano_loop *loop, struct nano_bus *bus,
  * no-op. */
 void nano_sandbox_free(struct nano_sandbox *sb);
 
-/* Route modules' set_pin through fn instead of the HAL (NULL: the HAL). */
+/* Route modules' set_pin through fn instead of the HAL (NULL: the HAL).
+ * Keeps arg until the hook is replaced or sb is freed. */
 void nano_sandbox_set_pin_hook(struct nano_sandbox *sb,
                                nano_sandbox_pin_fn *fn, void *arg);
 
@@ -139,7 +140,10 @@ int  nano_sandbox_validate(const struct nano_cfg_node *section,
  * whose settings and bytes are unchanged keeps running untouched; a
  * changed one is hot-swapped (its old version stays if the new one fails);
  * one no longer configured is unloaded.  Problems are logged and shown as
- * state "failed"; nothing here stops the daemon.  Borrows section.
+ * state "failed"; nothing here stops the daemon.  Keeps section (to know
+ * which modules the config declares) until the next apply or
+ * nano_sandbox_free(): free the old config only after applying the new
+ * one.  Modules keep copies of their settings.
  */
 int  nano_sandbox_apply_config(struct nano_sandbox *sb,
                                const struct nano_cfg_node *section,
@@ -184,12 +188,13 @@ int  nano_sandbox_unload(struct nano_sandbox *sb, const char *name);
 int  nano_sandbox_set_enabled(struct nano_sandbox *sb, const char *name,
                               bool enabled);
 
-/* JSON views for the API: every module, or one (NANO_ENOTFOUND). */
+/* JSON views for the API: every module, or one (NANO_ENOTFOUND).  Borrows
+ * w; writes one array or object. */
 void nano_sandbox_write_list(struct nano_sandbox *sb, struct nano_json *w);
 int  nano_sandbox_write_one(struct nano_sandbox *sb, const char *name,
                             struct nano_json *w);
 
-/* NANO_OK and *out, or NANO_ENOTFOUND. */
+/* NANO_OK and *out (a copy), or NANO_ENOTFOUND. */
 int  nano_sandbox_module_stats(const struct nano_sandbox *sb, const char *name,
                                struct nano_sandbox_module_stats *out);
 

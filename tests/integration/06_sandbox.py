@@ -1,4 +1,4 @@
-"""05_sandbox - WebAssembly services on a running nanod: build the example
+"""06_sandbox - WebAssembly services on a running nanod: build the example
 filter from WAT and from C with `nanoctl sandbox build`, load it, see
 cleaned readings on the bus, reload, unload, restart and find it back,
 quarantine visible in `nanoctl sandbox status`, the config file's sandbox:
