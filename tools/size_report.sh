@@ -17,13 +17,19 @@ for prof in full tiny; do
     done
 done
 echo
+# LTO objects hold compiler IR, not code, so the tiny per-module figures come
+# from the same flags without -flto (the linked binary above is the truth).
+make -s -j"$JOBS" PROFILE=tiny BUILD=build/tiny-size \
+     OPT_CFLAGS="-Os -g0 -ffunction-sections -fdata-sections" \
+     build/tiny-size/libnano.a >/dev/null
 printf '%-8s %-10s %10s %8s %8s\n' profile module text data bss
 for prof in full tiny; do
-    for dir in build/$prof/src/*/; do
+    objdir=build/$prof
+    [ "$prof" = tiny ] && objdir=build/tiny-size
+    for dir in $objdir/src/*/; do
         mod=$(basename "$dir")
         objs=$(find "$dir" -name '*.o' | sort)
         [ -n "$objs" ] || continue
-        # LTO objects hold IR, not code: report the linked size for tiny instead.
         size $objs 2>/dev/null | awk -v p="$prof" -v m="$mod" \
             'NR>1 {t+=$1; d+=$2; b+=$3} END {printf "%-8s %-10s %10d %8d %8d\n", p, m, t, d, b}'
     done

@@ -91,6 +91,10 @@ def main():
     conn.request("GET", "/v1/status")
     st1 = json.loads(conn.getresponse().read())
     m1 = mem(p.pid)
+    time.sleep(11.0)                    # one housekeeping trim later
+    conn.request("GET", "/v1/status")
+    st2 = json.loads(conn.getresponse().read())
+    m2 = mem(p.pid)
     p.terminate()
     p.wait()
 
@@ -102,13 +106,14 @@ def main():
         return "%.2f MB" % (v / 1024.0)
 
     print("nanod footprint (%s, config %s)" % (BUILD, CONFIG))
-    print("%-34s %14s %14s" % ("", "after start", "after 100k msg"))
+    print("%-34s %14s %14s %14s" % ("", "after start", "after 100k msg", "+11 s idle"))
     for key, label in (("VmRSS", "VmRSS"), ("VmHWM", "VmHWM"), ("Pss", "PSS"),
                        ("RssAnon", "anonymous (RssAnon)")):
-        print("%-34s %14s %14s" % (label, kb(m0[key]), kb(m1[key])))
-    print("%-34s %14s %14s" % ("heap in use (mallinfo2)",
-                               "%.1f KB" % (st0["memory"]["heap"] / 1024.0),
-                               "%.1f KB" % (st1["memory"]["heap"] / 1024.0)))
+        print("%-34s %14s %14s %14s" % (label, kb(m0[key]), kb(m1[key]), kb(m2[key])))
+    print("%-34s %14s %14s %14s" % ("heap in use (mallinfo2)",
+                                    "%.1f KB" % (st0["memory"]["heap"] / 1024.0),
+                                    "%.1f KB" % (st1["memory"]["heap"] / 1024.0),
+                                    "%.1f KB" % (st2["memory"]["heap"] / 1024.0)))
     print("%-34s %14s" % ("messages published / s via API", "%.0f" % (MESSAGES / pub_s)))
     print("%-34s %14s" % ("SSE messages received", got[0]))
     print("%-34s %14s" % ("bus dropped (stream queue)", st1["bus"]["dropped"]))

@@ -8,3 +8,6 @@ NANO_WITH_MODBUS := 0
 OPT_CFLAGS       := -Os -g0 -ffunction-sections -fdata-sections -flto
 OPT_LDFLAGS      := -Wl,--gc-sections -flto=auto -Os
 STRIP_BINARIES   := 1
+# Drivers for what routers and small boards actually carry (no SPI ADC,
+# no Modbus); sim keeps the demo config working.
+DRIVERS          := sim ds18b20 bme280 sht3x gpio_in

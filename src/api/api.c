@@ -166,7 +166,9 @@ nano_api_start(struct nano_daemon *d, const struct nano_cfg_node *api_cfg,
         goto fail;
     if ((rc = api__routes_core(api)) != NANO_OK ||
         (rc = api__routes_devices(api)) != NANO_OK ||
-        (rc = api__routes_services(api)) != NANO_OK)
+        (rc = api__routes_hal(api)) != NANO_OK ||
+        (rc = api__routes_services(api)) != NANO_OK ||
+        (rc = api__routes_sandbox(api)) != NANO_OK)
         goto fail;
     rc = nano_http_server_new(d->loop, &opts, nano_router_handle, api->router,
                               &api->srv);

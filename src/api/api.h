@@ -22,6 +22,7 @@ struct nano_loop;
 struct nano_bus;
 struct nano_devmgr;
 struct nano_rules;
+struct nano_sandbox;
 struct nano_api;
 
 struct nano_daemon {
@@ -29,6 +30,7 @@ struct nano_daemon {
     struct nano_bus     *bus;
     struct nano_devmgr  *devices;
     struct nano_rules   *rules;        /* NULL: no services (rules left out) */
+    struct nano_sandbox *sandbox;      /* NULL without WebAssembly */
     struct nano_cfg_doc *cfg;          /* the running configuration */
     const char          *config_path;  /* NULL: built-in empty config */
     const char          *state_dir;

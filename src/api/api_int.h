@@ -45,14 +45,18 @@ int  api__status_of(int rc, const char **code_out);
 /* Route registration per area. */
 int  api__routes_core(struct nano_api *api);
 int  api__routes_devices(struct nano_api *api);
+int  api__routes_hal(struct nano_api *api);
 #if NANO_WITH_RULES
 int  api__routes_services(struct nano_api *api);     /* h_services.c */
 #else
-static inline int api__routes_services(struct nano_api *api)
-{
-    (void)api;
-    return 0;
-}
+/* No rule engine, no service routes: /v1/services answers 404 "no route". */
+static inline int api__routes_services(struct nano_api *api) { (void)api; return 0; }
+#endif
+#if NANO_WITH_WASM
+int  api__routes_sandbox(struct nano_api *api);
+#else
+/* No engine, no sandbox routes: /v1/sandbox answers 404 "no route". */
+static inline int api__routes_sandbox(struct nano_api *api) { (void)api; return 0; }
 #endif
 void api__streams_close_all(struct nano_api *api);
 

@@ -37,6 +37,7 @@
 #include "drivers/devmgr.h"
 #include "nano_config.h"
 #include "port/proc.h"
+#include "sandbox/sandbox.h"
 
 #define SSE_HEARTBEAT_MS 15000
 #define PUBLISH_BATCH_MAX 10000
@@ -50,6 +51,7 @@ get_status(struct nano_http_req *req, const struct nano_route_match *m, void *ar
     struct nano_daemon *d = api->d;
     struct nano_bus_stats bs;
     struct nano_devmgr_stats ds;
+    struct nano_sandbox_stats ss;
     struct nano_http_server_stats hs;
     struct nano_proc_mem mem;
     struct nano_buf b;
@@ -101,6 +103,17 @@ get_status(struct nano_http_req *req, const struct nano_route_match *m, void *ar
     nano_json_key(&w, "samples");      nano_json_uint(&w, ds.samples);
     nano_json_key(&w, "errors");       nano_json_uint(&w, ds.errors);
     nano_json_key(&w, "faults");       nano_json_uint(&w, ds.faults);
+    nano_json_obj_end(&w);
+    nano_sandbox_get_stats(d->sandbox, &ss);
+    nano_json_key(&w, "sandbox");
+    nano_json_obj_begin(&w);
+    nano_json_key(&w, "modules");      nano_json_uint(&w, ss.modules);
+    nano_json_key(&w, "running");      nano_json_uint(&w, ss.running);
+    nano_json_key(&w, "quarantined");  nano_json_uint(&w, ss.quarantined);
+    nano_json_key(&w, "disabled");     nano_json_uint(&w, ss.disabled);
+    nano_json_key(&w, "failed");       nano_json_uint(&w, ss.failed);
+    nano_json_key(&w, "calls");        nano_json_uint(&w, ss.calls);
+    nano_json_key(&w, "faults");       nano_json_uint(&w, ss.faults);
     nano_json_obj_end(&w);
     nano_json_key(&w, "api");
     nano_json_obj_begin(&w);

@@ -314,8 +314,6 @@ call_attempt_failed(struct call *call, int err, bool stale)
 
 /* ---- sending and receiving --------------------------------------------------- */
 
-static void cconn_recv(struct cconn *cc);
-
 static void
 cconn_send(struct cconn *cc)
 {

@@ -122,7 +122,8 @@ void nano_http_client_free(struct nano_http_client *c);
  * Returns NANO_OK (done will be called), or an error and no callback:
  * -EPROTONOSUPPORT for https:// ("TLS not configured") and other schemes,
  * -EINVAL (bad URL, method or headers), -EMSGSIZE (body over
- * limits.body_max), -EBUSY (max_pending or max_hosts reached), -ENOMEM.
+ * limits.body_max), -EBUSY (max_pending or max_hosts reached),
+ * -ECANCELED (from a done callback run by nano_http_client_free()), -ENOMEM.
  * Borrows url, content_type, body, opts (all copied); keeps arg until done.
  */
 int  nano_http_client_request(struct nano_http_client *c, const char *method,

@@ -3,13 +3,9 @@
  * nanoctl.c - the command-line client of nanod's API (and nothing else:
  * every command is one or more HTTP requests on the Unix socket).
  *
- * Output is a readable table by default and the API's JSON with --json.
- * Exit codes (documented in the README):
- *   0  success
- *   1  failure: nanod is not running, or it answered with a server error
- *   2  usage error (bad command line)
- *   3  not found (no such topic, device, driver, service)
- *   4  rejected: invalid input or a conflict (the message says why)
+ * Output is a readable table by default and the API's JSON with --json;
+ * exit codes are in ctl.h.  This file holds the core and device commands
+ * and main(); other areas add a ctl_*.c file and one row in commands[].
  */
 #include <getopt.h>
 #include <math.h>
@@ -21,6 +17,8 @@
 #include <unistd.h>
 
 #include "api/http_client.h"
+#include "cmd/ctl.h"
+#include "cmd/ctl_cmds.h"
 #include "core/buf.h"
 #include "core/cfg.h"
 #include "core/err.h"
@@ -30,216 +28,6 @@
 #include "nano_config.h"
 #include "port/paths.h"
 
-#define EXIT_FAIL      1
-#define EXIT_USAGE     2
-#define EXIT_NOTFOUND  3
-#define EXIT_REJECTED  4
-#define CALL_TIMEOUT_MS 10000
-
-static char socket_path[4096];
-static bool opt_json;
-
-/* ---- talking to nanod ------------------------------------------------------------ */
-
-static int
-unreachable(int rc)
-{
-    if (rc == -ENOENT)
-        fprintf(stderr, "nanoctl: nanod is not running (no socket at %s)\n",
-                socket_path);
-    else if (rc == -ECONNREFUSED)
-        fprintf(stderr, "nanoctl: nanod is not running (nothing listens on %s)\n",
-                socket_path);
-    else if (rc == -EACCES)
-        fprintf(stderr, "nanoctl: permission denied on %s (try as the user "
-                "running nanod, or add yourself to its group)\n", socket_path);
-    else if (rc == -ETIMEDOUT)
-        fprintf(stderr, "nanoctl: nanod did not answer within %d s on %s\n",
-                CALL_TIMEOUT_MS / 1000, socket_path);
-    else
-        fprintf(stderr, "nanoctl: cannot talk to nanod on %s: %s\n",
-                socket_path, nano_strerror(rc));
-    return EXIT_FAIL;
-}
-
-/* Print the API's JSON error body and map the status to an exit code. */
-static int
-api_error(int status, const struct nano_buf *body)
-{
-    struct nano_cfg_doc *doc = NULL;
-    const struct nano_cfg_node *msg, *line, *col;
-
-    if (opt_json && body->len)
-        fprintf(stderr, "%s\n", body->data);
-    else if (body->len &&
-             nano_cfg_parse_json(body->data, body->len, "response", &doc, NULL) == NANO_OK &&
-             (msg = nano_cfg_get(nano_cfg_root(doc), "message"))) {
-        line = nano_cfg_get(nano_cfg_root(doc), "line");
-        col = nano_cfg_get(nano_cfg_root(doc), "col");
-        if (line && col)
-            fprintf(stderr, "nanoctl: %s:%s: %s\n", line->str, col->str, msg->str);
-        else
-            fprintf(stderr, "nanoctl: %s\n", msg->str);
-    } else {
-        fprintf(stderr, "nanoctl: nanod answered HTTP %d\n", status);
-    }
-    nano_cfg_free(doc);
-    if (status == 404)
-        return EXIT_NOTFOUND;
-    if (status >= 400 && status < 500)
-        return EXIT_REJECTED;
-    return EXIT_FAIL;
-}
-
-/* One request.  On success returns 0 with the parsed JSON body in *doc_out
- * (may be NULL when doc_out is NULL: the raw body is printed with --json).
- * Otherwise prints why and returns the exit code. */
-static int
-call(const char *method, const char *target, const char *body,
-     struct nano_cfg_doc **doc_out, struct nano_buf *raw_out)
-{
-    struct nano_buf resp;
-    int status = 0, rc;
-
-    if (doc_out)
-        *doc_out = NULL;
-    nano_buf_init(&resp, 64u * 1024 * 1024);
-    rc = nano_http_call_unix(socket_path, method, target, body,
-                             body ? strlen(body) : 0, &status, &resp,
-                             CALL_TIMEOUT_MS);
-    if (rc != NANO_OK) {
-        nano_buf_free(&resp);
-        return unreachable(rc);
-    }
-    if (status < 200 || status > 299) {
-        rc = api_error(status, &resp);
-        nano_buf_free(&resp);
-        return rc;
-    }
-    if (doc_out && resp.len &&
-        nano_cfg_parse_json(resp.data, resp.len, "response", doc_out, NULL) != NANO_OK) {
-        fprintf(stderr, "nanoctl: nanod sent a response that is not JSON\n");
-        nano_buf_free(&resp);
-        return EXIT_FAIL;
-    }
-    if (raw_out) {
-        nano_buf_append(raw_out, resp.data ? resp.data : "", resp.len);
-    }
-    nano_buf_free(&resp);
-    return 0;
-}
-
-/* --json: print the body as it came. */
-static int
-call_print_json(const char *method, const char *target, const char *body)
-{
-    struct nano_buf raw;
-    int rc;
-
-    nano_buf_init(&raw, 64u * 1024 * 1024);
-    rc = call(method, target, body, NULL, &raw);
-    if (rc == 0)
-        printf("%s\n", raw.data ? raw.data : "");
-    nano_buf_free(&raw);
-    return rc;
-}
-
-/* ---- formatting helpers --------------------------------------------------------- */
-
-static const char *
-str_of(const struct nano_cfg_node *obj, const char *key, const char *def)
-{
-    const struct nano_cfg_node *n = nano_cfg_get(obj, key);
-
-    return n && n->kind == NANO_CFG_SCALAR ? n->str : def;
-}
-
-static double
-num_of(const struct nano_cfg_node *obj, const char *key)
-{
-    const struct nano_cfg_node *n = nano_cfg_get(obj, key);
-    double v = 0;
-
-    if (n)
-        nano_cfg_as_num(n, &v, NULL);
-    return v;
-}
-
-/* A value node as text: numbers trimmed, strings bare, JSON compact. */
-static const char *
-value_text(const struct nano_cfg_node *v, char *out, size_t cap)
-{
-    if (!v || v->kind == NANO_CFG_NULL) {
-        snprintf(out, cap, "-");
-    } else if (v->kind == NANO_CFG_SCALAR && !v->quoted) {
-        double x;
-        if (nano_cfg_as_num(v, &x, NULL) == NANO_OK && strcmp(v->str, "true") &&
-            strcmp(v->str, "false"))
-            snprintf(out, cap, "%.6g", x);
-        else
-            snprintf(out, cap, "%s", v->str);
-    } else if (v->kind == NANO_CFG_SCALAR) {
-        snprintf(out, cap, "%s", v->str);
-    } else {
-        struct nano_buf b;
-        nano_buf_init(&b, cap > 1 ? cap - 1 : 1);
-        nano_cfg_to_json(v, &b);
-        snprintf(out, cap, "%s", b.data ? b.data : "");
-        nano_buf_free(&b);
-    }
-    return out;
-}
-
-static const char *
-bytes_text(double b, char *out, size_t cap)
-{
-    if (b >= 1048576)
-        snprintf(out, cap, "%.2f MB", b / 1048576);
-    else if (b >= 1024)
-        snprintf(out, cap, "%.1f KB", b / 1024);
-    else
-        snprintf(out, cap, "%.0f B", b);
-    return out;
-}
-
-static const char *
-age_text(double ts_us, char *out, size_t cap)
-{
-    double age = (double)nano_time_wall_ns() / 1e3 - ts_us;
-
-    if (ts_us <= 0)
-        snprintf(out, cap, "-");
-    else if (age < 1e6)
-        snprintf(out, cap, "%.0fms ago", age / 1e3 < 0 ? 0 : age / 1e3);
-    else if (age < 120e6)
-        snprintf(out, cap, "%.0fs ago", age / 1e6);
-    else
-        snprintf(out, cap, "%.0fm ago", age / 60e6);
-    return out;
-}
-
-/* Append s as a JSON string literal. */
-static void
-buf_json_str(struct nano_buf *b, const char *s)
-{
-    nano_buf_putc(b, '"');
-    nano_json_escape(b, s, strlen(s));
-    nano_buf_putc(b, '"');
-}
-
-/* Percent-encode s for a query string. */
-static void
-buf_query_str(struct nano_buf *b, const char *s)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-            (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~')
-            nano_buf_putc(b, (char)c);
-        else
-            nano_buf_printf(b, "%%%02X", c);
-    }
-}
 
 /* ---- commands: status, pub, read, topics, sub ----------------------------------- */
 
@@ -247,7 +35,7 @@ static int
 cmd_status(int argc, char **argv)
 {
     struct nano_cfg_doc *doc;
-    const struct nano_cfg_node *r, *mem, *bus, *dev, *api;
+    const struct nano_cfg_node *r, *mem, *bus, *dev, *api, *sbx;
     char a[32], b[32], c[32];
     int rc;
 
@@ -256,38 +44,44 @@ cmd_status(int argc, char **argv)
         fprintf(stderr, "usage: nanoctl status\n");
         return EXIT_USAGE;
     }
-    if (opt_json)
-        return call_print_json("GET", "/v1/status", NULL);
-    if ((rc = call("GET", "/v1/status", NULL, &doc, NULL)))
+    if (ctl_json)
+        return ctl_call_print_json("GET", "/v1/status", NULL);
+    if ((rc = ctl_call("GET", "/v1/status", NULL, &doc, NULL)))
         return rc;
     r = nano_cfg_root(doc);
     mem = nano_cfg_get(r, "memory");
     bus = nano_cfg_get(r, "bus");
     dev = nano_cfg_get(r, "devices");
     api = nano_cfg_get(r, "api");
-    double up = num_of(r, "uptime_s");
-    printf("nanod %s (%s), pid %s, up %.0fh%02.0fm%02.0fs\n",
-           str_of(r, "version", "?"), str_of(r, "profile", "?"),
-           str_of(r, "pid", "?"), floor(up / 3600), floor(fmod(up, 3600) / 60),
-           floor(fmod(up, 60)));
-    printf("config     %s\n", str_of(r, "config", "(built-in)"));
-    printf("state      %s\n", str_of(r, "state_dir", "-"));
+    sbx = nano_cfg_get(r, "sandbox");
+    unsigned long long up = (unsigned long long)ctl_num(r, "uptime_s");
+    printf("nanod %s (%s), pid %s, up %lluh%02llum%02llus\n",
+           ctl_str(r, "version", "?"), ctl_str(r, "profile", "?"),
+           ctl_str(r, "pid", "?"), up / 3600, up % 3600 / 60, up % 60);
+    printf("config     %s\n", ctl_str(r, "config", "(built-in)"));
+    printf("state      %s\n", ctl_str(r, "state_dir", "-"));
     printf("memory     rss %s, peak %s, heap %s\n",
-           bytes_text(num_of(mem, "rss"), a, sizeof a),
-           bytes_text(num_of(mem, "hwm"), b, sizeof b),
-           bytes_text(num_of(mem, "heap"), c, sizeof c));
+           ctl_bytes_text(ctl_num(mem, "rss"), a, sizeof a),
+           ctl_bytes_text(ctl_num(mem, "hwm"), b, sizeof b),
+           ctl_bytes_text(ctl_num(mem, "heap"), c, sizeof c));
     printf("bus        %s topics, %s subscribers, %s published, %s dropped\n",
-           str_of(bus, "topics", "0"), str_of(bus, "subscribers", "0"),
-           str_of(bus, "published", "0"), str_of(bus, "dropped", "0"));
+           ctl_str(bus, "topics", "0"), ctl_str(bus, "subscribers", "0"),
+           ctl_str(bus, "published", "0"), ctl_str(bus, "dropped", "0"));
     printf("devices    %s instances: %s ok, %s failing, %s disabled; "
            "%s samples, %s errors\n",
-           str_of(dev, "instances", "0"), str_of(dev, "ok", "0"),
-           str_of(dev, "failing", "0"), str_of(dev, "disabled", "0"),
-           str_of(dev, "samples", "0"), str_of(dev, "errors", "0"));
+           ctl_str(dev, "instances", "0"), ctl_str(dev, "ok", "0"),
+           ctl_str(dev, "failing", "0"), ctl_str(dev, "disabled", "0"),
+           ctl_str(dev, "samples", "0"), ctl_str(dev, "errors", "0"));
+    if (sbx)
+        printf("sandbox    %s modules: %s running, %s quarantined, %s disabled, "
+               "%s failed; %s calls, %s faults\n", ctl_str(sbx, "modules", "0"),
+               ctl_str(sbx, "running", "0"), ctl_str(sbx, "quarantined", "0"),
+               ctl_str(sbx, "disabled", "0"), ctl_str(sbx, "failed", "0"),
+               ctl_str(sbx, "calls", "0"), ctl_str(sbx, "faults", "0"));
     printf("api        %s connections, %s requests\n",
-           str_of(api, "connections", "0"), str_of(api, "requests", "0"));
-    printf("reloads    %s (%s rejected)\n", str_of(r, "reloads", "0"),
-           str_of(r, "reload_failures", "0"));
+           ctl_str(api, "connections", "0"), ctl_str(api, "requests", "0"));
+    printf("reloads    %s (%s rejected)\n", ctl_str(r, "reloads", "0"),
+           ctl_str(r, "reload_failures", "0"));
     nano_cfg_free(doc);
     return 0;
 }
@@ -317,19 +111,19 @@ cmd_pub(int argc, char **argv)
     struct nano_value v = nano_value_from_text(text);
     nano_buf_init(&body, 1u << 20);
     nano_buf_puts(&body, "{\"topic\":");
-    buf_json_str(&body, topic);
+    ctl_buf_json_str(&body, topic);
     nano_buf_puts(&body, ",\"value\":");
     if (v.type == NANO_VT_STR)
-        buf_json_str(&body, text);
+        ctl_buf_json_str(&body, text);
     else
         nano_buf_puts(&body, text);
     if (unit) {
         nano_buf_puts(&body, ",\"unit\":");
-        buf_json_str(&body, unit);
+        ctl_buf_json_str(&body, unit);
     }
     nano_buf_putc(&body, '}');
-    rc = opt_json ? call_print_json("POST", "/v1/publish", body.data)
-                  : call("POST", "/v1/publish", body.data, &doc, NULL);
+    rc = ctl_json ? ctl_call_print_json("POST", "/v1/publish", body.data)
+                  : ctl_call("POST", "/v1/publish", body.data, &doc, NULL);
     nano_buf_free(&body);
     nano_cfg_free(doc);
     return rc;
@@ -339,13 +133,13 @@ static void
 print_reading(const struct nano_cfg_node *m, bool with_age)
 {
     char val[256], age[32];
-    const char *unit = str_of(m, "unit", "");
-    const char *q = str_of(m, "quality", "ok");
+    const char *unit = ctl_str(m, "unit", "");
+    const char *q = ctl_str(m, "quality", "ok");
 
-    printf("%-40s %12s %-5s %s%s%s\n", str_of(m, "topic", "?"),
-           value_text(nano_cfg_get(m, "value"), val, sizeof val), unit,
+    printf("%-40s %12s %-5s %s%s%s\n", ctl_str(m, "topic", "?"),
+           ctl_value_text(nano_cfg_get(m, "value"), val, sizeof val), unit,
            strcmp(q, "ok") ? q : "", strcmp(q, "ok") ? "  " : "",
-           with_age ? age_text(num_of(m, "ts"), age, sizeof age) : "");
+           with_age ? ctl_age_text(ctl_num(m, "ts"), age, sizeof age) : "");
 }
 
 static int
@@ -361,10 +155,10 @@ cmd_read(int argc, char **argv)
     }
     nano_buf_init(&target, 4096);
     nano_buf_puts(&target, "/v1/value?topic=");
-    buf_query_str(&target, argv[1]);
-    if (opt_json) {
-        rc = call_print_json("GET", target.data, NULL);
-    } else if ((rc = call("GET", target.data, NULL, &doc, NULL)) == 0) {
+    ctl_buf_query_str(&target, argv[1]);
+    if (ctl_json) {
+        rc = ctl_call_print_json("GET", target.data, NULL);
+    } else if ((rc = ctl_call("GET", target.data, NULL, &doc, NULL)) == 0) {
         print_reading(nano_cfg_root(doc), true);
         nano_cfg_free(doc);
     }
@@ -385,10 +179,10 @@ cmd_topics(int argc, char **argv)
     }
     nano_buf_init(&target, 4096);
     nano_buf_puts(&target, "/v1/topics?filter=");
-    buf_query_str(&target, argc == 2 ? argv[1] : "#");
-    if (opt_json) {
-        rc = call_print_json("GET", target.data, NULL);
-    } else if ((rc = call("GET", target.data, NULL, &doc, NULL)) == 0) {
+    ctl_buf_query_str(&target, argc == 2 ? argv[1] : "#");
+    if (ctl_json) {
+        rc = ctl_call_print_json("GET", target.data, NULL);
+    } else if ((rc = ctl_call("GET", target.data, NULL, &doc, NULL)) == 0) {
         const struct nano_cfg_node *list = nano_cfg_root(doc);
         if (!list->count)
             printf("(no topics)\n");
@@ -434,17 +228,17 @@ on_sse_line(const char *line, size_t len, void *arg)
     }
     if (strncmp(line, "{\"dropped\"", 10) == 0)
         return 0;
-    if (opt_json) {
+    if (ctl_json) {
         printf("%.*s\n", (int)len, line);
     } else if (nano_cfg_parse_json(line, len, "stream", &doc, NULL) == NANO_OK) {
         char ts[40];
         const struct nano_cfg_node *m = nano_cfg_root(doc);
-        double us = num_of(m, "ts");
+        double us = ctl_num(m, "ts");
         time_t secs = (time_t)(us / 1e6);
         struct tm tm;
         localtime_r(&secs, &tm);
         strftime(ts, sizeof ts, "%H:%M:%S", &tm);
-        printf("%s.%03d  ", ts, (int)fmod(us / 1e3, 1000));
+        printf("%s.%03d  ", ts, (int)((long long)(us / 1e3) % 1000));
         print_reading(m, false);
         nano_cfg_free(doc);
     }
@@ -480,19 +274,19 @@ cmd_sub(int argc, char **argv)
     }
     nano_buf_init(&target, 4096);
     nano_buf_puts(&target, "/v1/stream?filter=");
-    buf_query_str(&target, argc - optind == 1 ? argv[optind] : "#");
+    ctl_buf_query_str(&target, argc - optind == 1 ? argv[optind] : "#");
     nano_buf_init(&st.err, 1 << 16);
     /* nanod sends a heartbeat every 15 s: 60 s of silence means it is gone. */
-    rc = nano_http_stream_unix(socket_path, "GET", target.data, NULL, 0,
+    rc = nano_http_stream_unix(ctl_socket, "GET", target.data, NULL, 0,
                                NANO_HTTP_STREAM_LINES, &st.status, on_sse_line,
                                &st, 60000);
     nano_buf_free(&target);
     if (rc < 0 && st.status == 0) {
         nano_buf_free(&st.err);
-        return unreachable(rc);
+        return ctl_unreachable(rc);
     }
     if (st.status < 200 || st.status > 299) {
-        rc = api_error(st.status, &st.err);
+        rc = ctl_api_error(st.status, &st.err);
         nano_buf_free(&st.err);
         return rc;
     }
@@ -512,12 +306,12 @@ cmd_driver_list(void)
     struct nano_cfg_doc *doc;
     int rc;
 
-    if (opt_json)
-        return call_print_json("GET", "/v1/drivers", NULL);
-    if ((rc = call("GET", "/v1/drivers", NULL, &doc, NULL)))
+    if (ctl_json)
+        return ctl_call_print_json("GET", "/v1/drivers", NULL);
+    if ((rc = ctl_call("GET", "/v1/drivers", NULL, &doc, NULL)))
         return rc;
     for (const struct nano_cfg_node *d = nano_cfg_root(doc)->child; d; d = d->next)
-        printf("%-10s %s\n", str_of(d, "name", "?"), str_of(d, "summary", ""));
+        printf("%-10s %s\n", ctl_str(d, "name", "?"), ctl_str(d, "summary", ""));
     nano_cfg_free(doc);
     return 0;
 }
@@ -532,20 +326,20 @@ cmd_driver_show(const char *name)
 
     nano_buf_init(&target, 1024);
     nano_buf_puts(&target, "/v1/drivers/");
-    buf_query_str(&target, name);
-    if (opt_json) {
-        rc = call_print_json("GET", target.data, NULL);
+    ctl_buf_query_str(&target, name);
+    if (ctl_json) {
+        rc = ctl_call_print_json("GET", target.data, NULL);
         nano_buf_free(&target);
         return rc;
     }
-    rc = call("GET", target.data, NULL, &doc, NULL);
+    rc = ctl_call("GET", target.data, NULL, &doc, NULL);
     nano_buf_free(&target);
     if (rc)
         return rc;
     r = nano_cfg_root(doc);
-    printf("%s - %s\n", str_of(r, "name", "?"), str_of(r, "summary", ""));
+    printf("%s - %s\n", ctl_str(r, "name", "?"), ctl_str(r, "summary", ""));
     printf("default interval: %sms\n\nparameters:\n",
-           str_of(r, "default_interval_ms", "1000"));
+           ctl_str(r, "default_interval_ms", "1000"));
     list = nano_cfg_get(r, "params");
     if (!list || !list->count)
         printf("  (none)\n");
@@ -553,8 +347,8 @@ cmd_driver_show(const char *name)
         char range[128] = "";
         const struct nano_cfg_node *ch = nano_cfg_get(p, "choices");
         if (nano_cfg_get(p, "min"))
-            snprintf(range, sizeof range, " [%s..%s]", str_of(p, "min", ""),
-                     str_of(p, "max", ""));
+            snprintf(range, sizeof range, " [%s..%s]", ctl_str(p, "min", ""),
+                     ctl_str(p, "max", ""));
         if (ch) {
             size_t l = 0;
             range[0] = '\0';
@@ -566,10 +360,10 @@ cmd_driver_show(const char *name)
                 strcat(range, "}");
         }
         const struct nano_cfg_node *def = nano_cfg_get(p, "default");
-        printf("  %-12s %-9s %-14s %s%s\n", str_of(p, "name", "?"),
-               str_of(p, "type", "?"),
+        printf("  %-12s %-9s %-14s %s%s\n", ctl_str(p, "name", "?"),
+               ctl_str(p, "type", "?"),
                def && def->kind == NANO_CFG_SCALAR ? def->str : "(required)",
-               str_of(p, "help", ""), range);
+               ctl_str(p, "help", ""), range);
     }
     list = nano_cfg_get(r, "quantities");
     printf("\nquantities:\n");
@@ -578,10 +372,10 @@ cmd_driver_show(const char *name)
     for (const struct nano_cfg_node *q = list ? list->child : NULL; q; q = q->next) {
         char range[64] = "";
         if (nano_cfg_get(q, "min"))
-            snprintf(range, sizeof range, "%s..%s", str_of(q, "min", ""),
-                     str_of(q, "max", ""));
-        printf("  %-12s %-6s %-16s %s\n", str_of(q, "name", "?"),
-               str_of(q, "unit", ""), range, str_of(q, "help", ""));
+            snprintf(range, sizeof range, "%s..%s", ctl_str(q, "min", ""),
+                     ctl_str(q, "max", ""));
+        printf("  %-12s %-6s %-16s %s\n", ctl_str(q, "name", "?"),
+               ctl_str(q, "unit", ""), range, ctl_str(q, "help", ""));
     }
     nano_cfg_free(doc);
     return 0;
@@ -598,12 +392,12 @@ install(const char *driver, const char *name, const char *interval,
 
     nano_buf_init(&body, 1u << 20);
     nano_buf_puts(&body, "{\"name\":");
-    buf_json_str(&body, name ? name : driver);
+    ctl_buf_json_str(&body, name ? name : driver);
     nano_buf_puts(&body, ",\"driver\":");
-    buf_json_str(&body, driver);
+    ctl_buf_json_str(&body, driver);
     if (interval) {
         nano_buf_puts(&body, ",\"interval\":");
-        buf_json_str(&body, interval);
+        ctl_buf_json_str(&body, interval);
     }
     nano_buf_printf(&body, ",\"enable\":%s,\"params\":{", enable ? "true" : "false");
     for (int i = 0; i < nparams; i++) {
@@ -617,19 +411,19 @@ install(const char *driver, const char *name, const char *interval,
         *eq = '\0';
         if (i)
             nano_buf_putc(&body, ',');
-        buf_json_str(&body, params[i]);
+        ctl_buf_json_str(&body, params[i]);
         nano_buf_putc(&body, ':');
         /* {...} and [...] go as JSON (sim waveforms, modbus maps). */
         if (eq[1] == '{' || eq[1] == '[')
             nano_buf_puts(&body, eq + 1);
         else
-            buf_json_str(&body, eq + 1);
+            ctl_buf_json_str(&body, eq + 1);
         *eq = '=';
     }
     nano_buf_puts(&body, "}}");
-    rc = opt_json ? call_print_json("POST", "/v1/devices", body.data)
-                  : call("POST", "/v1/devices", body.data, &doc, NULL);
-    if (rc == 0 && !opt_json)
+    rc = ctl_json ? ctl_call_print_json("POST", "/v1/devices", body.data)
+                  : ctl_call("POST", "/v1/devices", body.data, &doc, NULL);
+    if (rc == 0 && !ctl_json)
         printf("installed %s (driver %s)%s\n", name ? name : driver, driver,
                enable ? ", enabled" : ", disabled (nanoctl driver enable to start)");
     nano_cfg_free(doc);
@@ -717,13 +511,13 @@ device_action(const char *verb, const char *method, const char *name)
 
     nano_buf_init(&target, 1024);
     nano_buf_puts(&target, "/v1/devices/");
-    buf_query_str(&target, name);
+    ctl_buf_query_str(&target, name);
     if (verb)
         nano_buf_printf(&target, "/%s", verb);
-    rc = opt_json ? call_print_json(method, target.data, NULL)
-                  : call(method, target.data, NULL, &doc, NULL);
-    if (rc == 0 && !opt_json)
-        printf("%s: %s\n", name, str_of(nano_cfg_root(doc), "result", "ok"));
+    rc = ctl_json ? ctl_call_print_json(method, target.data, NULL)
+                  : ctl_call(method, target.data, NULL, &doc, NULL);
+    if (rc == 0 && !ctl_json)
+        printf("%s: %s\n", name, ctl_str(nano_cfg_root(doc), "result", "ok"));
     nano_cfg_free(doc);
     nano_buf_free(&target);
     return rc;
@@ -779,11 +573,11 @@ cmd_devices(int argc, char **argv)
         struct nano_buf target;
         nano_buf_init(&target, 1024);
         nano_buf_puts(&target, "/v1/devices/");
-        buf_query_str(&target, argv[1]);
-        rc = opt_json ? call_print_json("GET", target.data, NULL)
-                      : call("GET", target.data, NULL, &doc, NULL);
+        ctl_buf_query_str(&target, argv[1]);
+        rc = ctl_json ? ctl_call_print_json("GET", target.data, NULL)
+                      : ctl_call("GET", target.data, NULL, &doc, NULL);
         nano_buf_free(&target);
-        if (rc || opt_json)
+        if (rc || ctl_json)
             return rc;
         /* Show the one instance like a one-row list. */
         struct nano_cfg_doc *wrap = nano_cfg_new("devices");
@@ -793,9 +587,9 @@ cmd_devices(int argc, char **argv)
         nano_cfg_free(doc);
         doc = wrap;
     } else {
-        if (opt_json)
-            return call_print_json("GET", "/v1/devices", NULL);
-        if ((rc = call("GET", "/v1/devices", NULL, &doc, NULL)))
+        if (ctl_json)
+            return ctl_call_print_json("GET", "/v1/devices", NULL);
+        if ((rc = ctl_call("GET", "/v1/devices", NULL, &doc, NULL)))
             return rc;
     }
     list = nano_cfg_root(doc);
@@ -808,23 +602,23 @@ cmd_devices(int argc, char **argv)
         const struct nano_cfg_node *vals = nano_cfg_get(d, "values");
         char line[512] = "";
         size_t l = 0;
-        const char *err = str_of(d, "last_error", NULL);
-        if (err && strcmp(str_of(d, "state", ""), "ok"))
+        const char *err = ctl_str(d, "last_error", NULL);
+        if (err && strcmp(ctl_str(d, "state", ""), "ok"))
             l += (size_t)snprintf(line, sizeof line, "%s; ", err);
         for (const struct nano_cfg_node *v = vals ? vals->child : NULL;
              v && l < sizeof line; v = v->next) {
             char val[64];
-            const char *q = str_of(v, "quality", "ok");
+            const char *q = ctl_str(v, "quality", "ok");
             l += (size_t)snprintf(line + l, sizeof line - l, "%s%s=%s%s%s%s",
                                   v == vals->child ? "" : " ", v->key,
-                                  value_text(nano_cfg_get(v, "value"), val, sizeof val),
-                                  str_of(v, "unit", ""), strcmp(q, "ok") ? "!" : "",
+                                  ctl_value_text(nano_cfg_get(v, "value"), val, sizeof val),
+                                  ctl_str(v, "unit", ""), strcmp(q, "ok") ? "!" : "",
                                   strcmp(q, "ok") ? q : "");
         }
-        printf("%-14s %-8s %-9s %-9s %7s %6s  %s\n", str_of(d, "name", "?"),
-               str_of(d, "driver", "?"), str_of(d, "state", "?"),
-               str_of(d, "origin", "?"), str_of(d, "samples", "0"),
-               str_of(d, "errors", "0"), line);
+        printf("%-14s %-8s %-9s %-9s %7s %6s  %s\n", ctl_str(d, "name", "?"),
+               ctl_str(d, "driver", "?"), ctl_str(d, "state", "?"),
+               ctl_str(d, "origin", "?"), ctl_str(d, "samples", "0"),
+               ctl_str(d, "errors", "0"), line);
     }
     nano_cfg_free(doc);
     return 0;
@@ -847,6 +641,9 @@ static const struct command commands[] = {
     { "driver",   cmd_driver,   "driver list|show|install|enable|disable|remove ..." },
     { "register", cmd_register, "register --driver D --bus B  install and enable a sensor" },
     { "devices",  cmd_devices,  "devices [INSTANCE]           instances, states, last values" },
+    { "gpio",     ctl_cmd_gpio, "gpio list | get PIN | set PIN high|low|toggle" },
+    { "sim",      ctl_cmd_sim,  "sim list | set BUS ADDR Q=V... | fault BUS ADDR KIND" },
+    { "sandbox",  ctl_cmd_sandbox, "sandbox build|load|reload|list|status|unload|enable|disable ..." },
     { NULL, NULL, NULL },
 };
 
@@ -858,7 +655,7 @@ usage(FILE *f)
         fprintf(f, "  %s\n", c->usage);
     fprintf(f, "\nThe socket is --socket, else $NANO_SOCKET, else nanod's default "
             "(%s).\nExit codes: 0 ok, 1 failure or nanod not running, 2 usage, "
-            "3 not found, 4 rejected.\n", socket_path);
+            "3 not found, 4 rejected.\n", ctl_socket);
 }
 
 int
@@ -869,22 +666,22 @@ main(int argc, char **argv)
     int n = 0;
 
     if (env && *env)
-        snprintf(socket_path, sizeof socket_path, "%s", env);
+        snprintf(ctl_socket, sizeof ctl_socket, "%s", env);
     else
-        nano_default_path(NANO_PATH_SOCKET, socket_path, sizeof socket_path);
+        nano_default_path(NANO_PATH_SOCKET, ctl_socket, sizeof ctl_socket);
 
     /* Global options may come anywhere ("nanoctl status --json"). */
     for (int i = 0; i < argc && n < 255; i++) {
         if (i > 0 && !strcmp(argv[i], "--json")) {
-            opt_json = true;
+            ctl_json = true;
         } else if (i > 0 && !strcmp(argv[i], "--socket")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "nanoctl: --socket needs a path\n");
                 return EXIT_USAGE;
             }
-            snprintf(socket_path, sizeof socket_path, "%s", argv[++i]);
+            snprintf(ctl_socket, sizeof ctl_socket, "%s", argv[++i]);
         } else if (i > 0 && !strncmp(argv[i], "--socket=", 9)) {
-            snprintf(socket_path, sizeof socket_path, "%s", argv[i] + 9);
+            snprintf(ctl_socket, sizeof ctl_socket, "%s", argv[i] + 9);
         } else {
             args[n++] = argv[i];
         }

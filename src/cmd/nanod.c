@@ -4,8 +4,9 @@
  *
  * Startup order: parse arguments, load and validate the config (a bad config
  * stops startup with file:line:col), create the loop and the bus, the device
- * manager (config devices plus persisted run-time changes), the API server on
- * the Unix socket, then run the loop in the foreground until SIGTERM/SIGINT.
+ * manager (config devices plus persisted run-time changes), the WebAssembly
+ * services (likewise), the API server on the Unix socket, then run the loop
+ * in the foreground until SIGTERM/SIGINT.
  * SIGHUP re-reads the config file: a new config that fails validation is
  * logged and ignored, and the running one stays in place.
  */
@@ -29,10 +30,14 @@
 #include "core/time.h"
 #include "drivers/devmgr.h"
 #include "drivers/driver.h"
+#include "hal/offload.h"
+#include "hal/pins.h"
+#include "hal/sim.h"
 #include "nano_config.h"
 #include "rules/engine.h"
 #include "port/paths.h"
 #include "port/proc.h"
+#include "sandbox/sandbox.h"
 
 struct nanod {
     struct nano_daemon  d;            /* what the API sees */
@@ -65,6 +70,63 @@ webhook_done(const struct nano_http_result *res, void *arg)
     else
         nano_logf(NANO_LOG_WARN, "rules", "webhook answered HTTP %d",
                   res->status);
+}
+
+/* ---- services' pins: the HAL's named pins ------------------------------------- */
+
+static int
+pin_set(void *arg, const char *pin, bool high)
+{
+    (void)arg;
+    return nano_pins_set(pin, high ? 1 : 0);
+}
+
+static int
+pin_toggle(void *arg, const char *pin)
+{
+    (void)arg;
+    return nano_pins_toggle(pin);
+}
+
+static bool
+pin_exists(void *arg, const char *pin)
+{
+    (void)arg;
+    return nano_pins_find(pin) != NULL;
+}
+
+struct pin_names {
+    const char *names[65];
+    char        pool[65 * (NANO_PIN_NAME_MAX + 1)];
+    unsigned    n;
+    size_t      used;
+};
+
+static void
+pin_name_each(void *arg, const struct nano_pin_info *info)
+{
+    struct pin_names *p = arg;
+    size_t len = strlen(info->name);
+
+    if (p->n >= 64 || p->used + len + 1 > sizeof p->pool)
+        return;
+    memcpy(p->pool + p->used, info->name, len + 1);
+    p->names[p->n++] = p->pool + p->used;
+    p->used += len + 1;
+}
+
+/* For error messages ("known pins: ..."); valid until the next call. */
+static const char *const *
+pin_names(void *arg)
+{
+    static struct pin_names p;
+
+    (void)arg;
+    p.n = 0;
+    p.used = 0;
+    nano_pins_foreach(pin_name_each, &p);
+    p.names[p.n] = NULL;
+    return p.names;
 }
 
 static int
@@ -109,6 +171,27 @@ validate_services(const struct nano_cfg_node *n, struct nano_diag *d, void *arg)
     return nano_rules_validate(n, d);
 }
 
+static int
+validate_pins(const struct nano_cfg_node *n, struct nano_diag *d, void *arg)
+{
+    (void)arg;
+    return nano_pins_validate(n, d);
+}
+
+static int
+validate_simulation(const struct nano_cfg_node *n, struct nano_diag *d, void *arg)
+{
+    (void)arg;
+    return nano_sim_config_validate(n, d);
+}
+
+/* arg: the config file's path (module files are relative to it). */
+static int
+validate_sandbox(const struct nano_cfg_node *n, struct nano_diag *d, void *arg)
+{
+    return nano_sandbox_validate(n, arg, d);
+}
+
 /* The top level of nano.yaml.  Each module validates its own section. */
 static const struct nano_cfg_field top_fields[] = {
     { .key = "log", .type = NANO_CFGT_MAP, .fields = log_fields,
@@ -119,6 +202,12 @@ static const struct nano_cfg_field top_fields[] = {
       .help = "the control API: socket path, limits" },
     { .key = "devices", .type = NANO_CFGT_ANY, .check = validate_devices,
       .help = "sensor instances: name -> {driver, interval, parameters}" },
+    { .key = "pins", .type = NANO_CFGT_ANY, .check = validate_pins,
+      .help = "named GPIO lines: name -> {chip, line, direction, ...}" },
+    { .key = "simulation", .type = NANO_CFGT_ANY, .check = validate_simulation,
+      .help = "emulated hardware: bus -> [{device, address, values}]" },
+    { .key = "sandbox", .type = NANO_CFGT_ANY, .check = validate_sandbox,
+      .help = "WebAssembly services: name -> {file, subscribe, grants, limits}" },
     { .key = "services", .type = NANO_CFGT_ANY, .check = validate_services,
       .help = "rules with actions: name -> {rule, action, clear, for, ...}" },
     { 0 }
@@ -141,7 +230,7 @@ load_config(const char *path, struct nano_cfg_doc **doc_out,
     if (rc != NANO_OK)
         return rc;
     rc = nano_cfg_validate(nano_cfg_root(doc), &top_schema, "the configuration",
-                           NULL, d);
+                           (void *)path, d);
     if (rc != NANO_OK) {
         nano_cfg_free(doc);
         return rc;
@@ -171,11 +260,24 @@ apply_config(struct nanod *nd, struct nano_cfg_doc *doc)
     struct nano_cfg_doc *old = nd->d.cfg;
     const struct nano_cfg_node *root = nano_cfg_root(doc);
 
+    struct nano_diag d = { .origin = nano_cfg_origin(doc) };
+    char msg[600];
+
     apply_log_settings(root);
     nd->d.cfg = doc;
+    /* Emulated hardware first, so the devices' first probes find it. */
+    if (nano_sim_config_apply(nano_cfg_get(root, "simulation"), &d) != NANO_OK)
+        nano_logf(NANO_LOG_ERR, "hal", "simulation: %s",
+                  nano_diag_format(&d, msg, sizeof msg));
+    d = (struct nano_diag){ .origin = nano_cfg_origin(doc) };
+    if (nano_pins_apply(nano_cfg_get(root, "pins"), &d) != NANO_OK)
+        nano_logf(NANO_LOG_ERR, "hal", "pins: %s",
+                  nano_diag_format(&d, msg, sizeof msg));
     nano_devmgr_apply_config(nd->d.devices, nano_cfg_get(root, "devices"));
     /* Services after devices: their names resolve against the devices. */
     nano_rules_apply_config(nd->d.rules, nano_cfg_get(root, "services"));
+    nano_sandbox_apply_config(nd->d.sandbox, nano_cfg_get(root, "sandbox"),
+                              nd->d.config_path);
     nano_cfg_free(old);     /* nothing keeps pointers into the old tree now */
 }
 
@@ -212,6 +314,10 @@ on_stop(struct nano_loop *loop, int signo, void *arg)
     nano_loop_stop(loop);
 }
 
+static unsigned nd_ticks;
+
+/* Every second: log repeat summaries, memory gauges; every 10 s: return
+ * freed heap pages to the kernel. */
 static void
 on_housekeeping(struct nano_loop *loop, struct nano_timer *t)
 {
@@ -221,6 +327,8 @@ on_housekeeping(struct nano_loop *loop, struct nano_timer *t)
     (void)loop;
     (void)t;
     nano_log_flush_repeats();
+    if (++nd_ticks % 10 == 0)
+        nano_mem_trim();
     if (!rss) {
         rss = nano_metric_gauge("nano_process_resident_bytes", "VmRSS");
         heap = nano_metric_gauge("nano_process_heap_bytes", "heap in use");
@@ -386,10 +494,13 @@ main(int argc, char **argv)
         (rc = nano_devmgr_new(nd.d.loop, nd.d.bus, nd.state_dir,
                               &nd.d.devices)) != NANO_OK ||
         (rc = nano_rules_new(nd.d.loop, nd.d.bus, nd.d.devices, nd.state_dir,
-                             &nd.d.rules)) != NANO_OK) {
+                             &nd.d.rules)) != NANO_OK ||
+        (rc = nano_sandbox_new(nd.d.loop, nd.d.bus, nd.state_dir,
+                               &nd.d.sandbox)) != NANO_OK) {
         fprintf(stderr, "nanod: startup failed: %s\n", nano_strerror(rc));
         goto out_core;
     }
+    nano_pins_init(nd.d.loop, nd.d.bus);
     nano_loop_signal(nd.d.loop, SIGTERM, on_stop, &nd);
     nano_loop_signal(nd.d.loop, SIGINT, on_stop, &nd);
     nano_loop_signal(nd.d.loop, SIGHUP, on_reload, &nd);
@@ -400,11 +511,20 @@ main(int argc, char **argv)
     if (rc != NANO_OK)
         nano_logf(NANO_LOG_ERR, "core", "ignoring saved devices: %s", d.msg);
     d = (struct nano_diag){ 0 };
-    struct nano_rules_io io = { .webhook = webhook_post, .arg = &nd };
+    struct nano_rules_io io = {
+        .gpio_set = pin_set, .gpio_toggle = pin_toggle,
+        .pin_exists = pin_exists, .pin_names = pin_names,
+        .webhook = webhook_post, .arg = &nd,
+    };
     nano_rules_set_io(nd.d.rules, &io);
     rc = nano_rules_load_state(nd.d.rules, &d);
     if (rc != NANO_OK)
         nano_logf(NANO_LOG_ERR, "core", "ignoring saved services: %s", d.msg);
+    d = (struct nano_diag){ 0 };
+    rc = nano_sandbox_load_state(nd.d.sandbox, &d);
+    if (rc != NANO_OK)
+        nano_logf(NANO_LOG_ERR, "core", "ignoring saved WebAssembly modules: %s",
+                  d.msg);
 
     /* The API comes up before devices start sampling so a client can watch
      * from the first reading. */
@@ -432,7 +552,17 @@ main(int argc, char **argv)
 out_core:
     nano_rules_free(nd.d.rules);
     nano_http_client_free(nd.webhooks);
+    nano_sandbox_free(nd.d.sandbox);
     nano_devmgr_free(nd.d.devices);
+    /* Driver work still on worker threads (a 1-Wire read, a Modbus
+     * request) gets half a second to finish before the bus goes, so a
+     * stop stays within a second even with a stuck device. */
+    uint64_t give_up = nano_time_mono_ns() + 500 * NANO_NS_PER_MS;
+    while (nd.d.loop && nano_offload_pending() && nano_time_mono_ns() < give_up)
+        nano_loop_run_once(nd.d.loop, 10);
+    nano_offload_shutdown();
+    nano_pins_shutdown();
+    nano_sim_reset();
     nano_bus_free(nd.d.bus);
     nano_loop_free(nd.d.loop);
     nano_cfg_free(nd.d.cfg);

@@ -144,18 +144,27 @@ arena_alloc(struct nano_cfg_doc *doc, size_t n, bool node)
     return p;
 }
 
+static struct nano_cfg_doc *doc_alloc(const char *origin, size_t first);
+
 struct nano_cfg_doc *
 cfg__doc_new(const char *origin, size_t hint)
 {
-    struct nano_cfg_doc *doc;
     size_t first = hint;
-    char *m;
 
     if (first < CFG_FIRST_MIN)
         first = CFG_FIRST_MIN;
     if (first > CFG_FIRST_MAX)
         first = CFG_FIRST_MAX;
-    first = CFG_ROUND16(first);
+    return doc_alloc(origin, CFG_ROUND16(first));
+}
+
+/* A document whose first chunk holds exactly `first` bytes (rounded). */
+static struct nano_cfg_doc *
+doc_alloc(const char *origin, size_t first)
+{
+    struct nano_cfg_doc *doc;
+    char *m;
+
     m = nano_malloc(CFG_DOC_HDR + first);
     if (!m)
         return NULL;
@@ -1058,10 +1067,35 @@ nano_cfg_dump(const struct nano_cfg_node *n, struct nano_buf *out)
 
 /* ---- building ------------------------------------------------------------ */
 
+size_t
+nano_cfg_copy_size(const struct nano_cfg_node *n)
+{
+    size_t total = CFG_ROUND16(sizeof *n);
+
+    if (n->key)
+        total += strlen(n->key) + 1;
+    if (n->str)
+        total += n->len + 1;
+    for (const struct nano_cfg_node *c = n->child; c; c = c->next)
+        total += nano_cfg_copy_size(c);
+    return total;
+}
+
 struct nano_cfg_doc *
 nano_cfg_new(const char *origin)
 {
-    struct nano_cfg_doc *doc = cfg__doc_new(origin, 0);
+    return nano_cfg_new_sized(origin, 0);
+}
+
+struct nano_cfg_doc *
+nano_cfg_new_sized(const char *origin, size_t bytes)
+{
+    /* The hint plus the origin string (a copy_size hint already counts one
+     * node more than copying a map's children needs: that is the root);
+     * without a hint, the parsers' default first chunk. */
+    struct nano_cfg_doc *doc = bytes ?
+        doc_alloc(origin, CFG_ROUND16(bytes + (origin ? strlen(origin) : 0) + 1))
+        : cfg__doc_new(origin, 0);
 
     if (!doc)
         return NULL;

@@ -169,6 +169,14 @@ int nano_cfg_to_json(const struct nano_cfg_node *n, struct nano_buf *out);
 /* New empty document whose root is a map.  Returns owned or NULL. */
 struct nano_cfg_doc *nano_cfg_new(const char *origin);
 
+/* The same, with the first arena chunk sized for about `bytes` of nodes
+ * and strings (see nano_cfg_copy_size), so a document built to hold a
+ * known subtree takes one allocation of the right size. */
+struct nano_cfg_doc *nano_cfg_new_sized(const char *origin, size_t bytes);
+
+/* Arena bytes a nano_cfg_copy() of n needs (nodes, keys and strings). */
+size_t nano_cfg_copy_size(const struct nano_cfg_node *n);
+
 /* Append a child to a map (key required) or list (key NULL).  Strings are
  * copied into the document (str NULL for a scalar means "").  Returns the new
  * node (borrowed) or NULL on -ENOMEM or misuse (parent not a map or list,

@@ -250,10 +250,18 @@ validate(const struct nano_cfg_node *n, const struct nano_cfg_field *f,
         lo = INT64_MIN;
         hi = INT64_MAX;
         if (f->max > f->min) {
-            if (f->min > -9.2e18)
-                lo = (int64_t)ceil(f->min);
-            if (f->max < 9.2e18)
-                hi = (int64_t)floor(f->max);
+            /* Integer bounds from the table's doubles, rounded inwards
+             * (without libm: casts truncate toward zero). */
+            if (f->min > -9.2e18) {
+                lo = (int64_t)f->min;
+                if ((double)lo < f->min)
+                    lo++;
+            }
+            if (f->max < 9.2e18) {
+                hi = (int64_t)f->max;
+                if ((double)hi > f->max)
+                    hi--;
+            }
         }
         rc = cfg__as_int(n, name, lo, hi, &i64, d);
         break;

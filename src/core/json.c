@@ -181,7 +181,8 @@ nano_json_fmt_double(char *out, size_t cap, double v)
     if (v == 0) {
         return snprintf(out, cap, signbit(v) ? "-0" : "0");
     }
-    if (fabs(v) < 1e15 && v == (double)(int64_t)v)   /* range first: no UB */
+    /* Range first: converting a huge or non-finite double to int64 is UB. */
+    if (fabs(v) < 1e15 && v == (double)(int64_t)v)
         return snprintf(out, cap, "%lld", (long long)v);
     for (int prec = 6; prec <= 17; prec++) {
         int n = snprintf(out, cap, "%.*g", prec, v);

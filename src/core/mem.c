@@ -124,6 +124,12 @@ nano_mem_heap_in_use(void)
 }
 
 void
+nano_mem_trim(void)
+{
+    malloc_trim(0);
+}
+
+void
 nano_mem_fail_after(uint64_t nth)
 {
     FAIL_ENV();

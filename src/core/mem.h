@@ -30,6 +30,11 @@ uint64_t nano_mem_alloc_count(void);
 /* Bytes the allocator reports in use (arena + mmapped). */
 size_t nano_mem_heap_in_use(void);
 
+/* Give freed heap pages back to the kernel (malloc_trim).  A burst of API
+ * traffic leaves free chunks behind that would otherwise stay resident;
+ * nanod calls this from its housekeeping timer. */
+void nano_mem_trim(void);
+
 /* Test hook: make the nth allocation from now fail (0 disables). */
 void nano_mem_fail_after(uint64_t nth);
 

@@ -78,20 +78,21 @@ nano_metric_histogram(const char *name, const char *help)
 }
 
 /* Bucket 0: v < 1.  Then for each power of two 2^e (e = 0..39), four
- * sub-buckets of equal width: [2^e * (1 + k/4), 2^e * (1 + (k+1)/4)). */
+ * sub-buckets of equal width: [2^e * (1 + k/4), 2^e * (1 + (k+1)/4)).
+ * Integer log2 instead of frexp/ldexp keeps libm out of the daemon. */
 unsigned
 nano_hist_bucket(double v)
 {
-    int e;
+    unsigned e;
     double frac;
 
     if (!(v >= 1.0))
         return 0;
-    frac = frexp(v, &e);             /* v = frac * 2^e, frac in [0.5, 1) */
-    e -= 1;                          /* v = (2*frac) * 2^e, 2*frac in [1, 2) */
-    if (e >= 40)
+    if (v >= 1099511627776.0)        /* 2^40 */
         return NANO_HIST_BUCKETS - 1;
-    return 1 + (unsigned)e * 4 + (unsigned)((frac * 2 - 1) * 4);
+    e = 63 - (unsigned)__builtin_clzll((uint64_t)v);
+    frac = v / (double)(1ull << e);  /* in [1, 2) */
+    return 1 + e * 4 + (unsigned)((frac - 1) * 4);
 }
 
 double
@@ -105,7 +106,7 @@ nano_hist_bucket_upper(unsigned b)
         return INFINITY;
     e = (b - 1) / 4;
     k = (b - 1) % 4;
-    return ldexp(1.0 + (k + 1) / 4.0, (int)e);
+    return (1.0 + (k + 1) / 4.0) * (double)(1ull << e);
 }
 
 void
@@ -127,7 +128,10 @@ nano_metric_percentile(const struct nano_metric *m, double p)
 
     if (!m->buckets || m->count == 0)
         return 0;
-    rank = (uint64_t)ceil(p / 100.0 * (double)m->count);
+    double want = p / 100.0 * (double)m->count;
+    rank = (uint64_t)want;
+    if ((double)rank < want)
+        rank++;                      /* ceil */
     if (rank == 0)
         rank = 1;
     for (unsigned b = 0; b < NANO_HIST_BUCKETS; b++) {

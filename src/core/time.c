@@ -90,7 +90,7 @@ nano_duration_parse(const char *s, uint64_t *ns_out)
     }
     if (terms == 0 || total > 9.2e18)
         return NANO_EPARSE;
-    *ns_out = (uint64_t)llround(total);
+    *ns_out = (uint64_t)(total + 0.5);
     return NANO_OK;
 }
 

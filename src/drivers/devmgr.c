@@ -466,7 +466,7 @@ nano_dev_declare(struct nano_dev *dev, const char *quantity, const char *unit,
     if (find_quantity(dev, quantity))
         return -EEXIST;
     if (dev->nq == dev->q_cap) {
-        unsigned cap = dev->q_cap ? dev->q_cap * 2 : 4;
+        unsigned cap = dev->q_cap ? dev->q_cap * 2 : 1;
         q = nano_realloc(dev->q, cap * sizeof *q);
         if (!q)
             return -ENOMEM;
@@ -743,7 +743,8 @@ dev_create(struct nano_devmgr *dm, const char *name,
     dev->dm = dm;
     dev->from_config = from_config;
     dev->name = nano_strdup(name);
-    dev->conf = nano_cfg_new("device");
+    /* One right-sized arena for the private copy of the settings. */
+    dev->conf = nano_cfg_new_sized("device", nano_cfg_copy_size(settings));
     if (!dev->name || !dev->conf) {
         rc = -ENOMEM;
         goto fail;

@@ -60,7 +60,7 @@ struct sim_quantity {
     enum wave   wave;
     double      value, min, max, noise, step;
     uint64_t    period_ns;
-    double      steps[SIM_MAX_STEPS];
+    double     *steps;             /* owned: nsteps values, wave steps only */
     unsigned    nsteps;
     double      range_lo, range_hi;
     double      walk;              /* random walk state */
@@ -79,9 +79,9 @@ struct sim {
     int                         seed;
     /* state */
     struct nano_dev            *dev;
-    struct sim_quantity         q[SIM_MAX_QUANTITIES];
+    struct sim_quantity        *q;     /* owned: nq, allocated at probe */
     unsigned                    nq;
-    struct sim_fault            f[SIM_MAX_FAULTS];
+    struct sim_fault           *f;     /* owned: nf, NULL when none */
     unsigned                    nf;
     uint64_t                    start_ns;
     uint64_t                    rng;
@@ -227,6 +227,9 @@ parse_quantity(const struct nano_cfg_node *qn, struct sim_quantity *q,
         if (n->count > SIM_MAX_STEPS)
             return nano_diag_set(d, NANO_ESCHEMA, n->line, n->col,
                                  "%s: at most %d steps", what, SIM_MAX_STEPS);
+        q->steps = nano_calloc(n->count, sizeof *q->steps);
+        if (!q->steps)
+            return -ENOMEM;
         for (const struct nano_cfg_node *s = n->child; s; s = s->next)
             if ((rc = nano_cfg_as_num(s, &q->steps[q->nsteps++], d)) != NANO_OK)
                 return rc;
@@ -290,6 +293,11 @@ parse_all(const struct nano_cfg_node *map, struct sim *s, struct nano_diag *d)
         return nano_diag_set(d, NANO_ESCHEMA, qs->line, qs->col,
                              "a sim device has at most %d quantities",
                              SIM_MAX_QUANTITIES);
+    /* Exactly as many entries as configured: 1,000 instances of one
+     * quantity each should not pay for sixteen. */
+    s->q = nano_calloc(qs->count, sizeof *s->q);
+    if (!s->q)
+        return -ENOMEM;
     s->nq = 0;
     for (const struct nano_cfg_node *n = qs->child; n; n = n->next)
         if ((rc = parse_quantity(n, &s->q[s->nq++], d)) != NANO_OK)
@@ -300,6 +308,8 @@ parse_all(const struct nano_cfg_node *map, struct sim *s, struct nano_diag *d)
             return nano_diag_set(d, NANO_ESCHEMA, fs->line, fs->col,
                                  "a sim device has at most %d faults",
                                  SIM_MAX_FAULTS);
+        if (fs->count && !(s->f = nano_calloc(fs->count, sizeof *s->f)))
+            return -ENOMEM;
         for (const struct nano_cfg_node *n = fs->child; n; n = n->next)
             if ((rc = parse_fault(n, &s->f[s->nf++], d)) != NANO_OK)
                 return rc;
@@ -310,16 +320,28 @@ parse_all(const struct nano_cfg_node *map, struct sim *s, struct nano_diag *d)
     return NANO_OK;
 }
 
+/* Release what parse_all() allocated; safe on a partial parse. */
+static void
+free_all(struct sim *s)
+{
+    for (unsigned i = 0; s->q && i < s->nq; i++)
+        nano_free(s->q[i].steps);
+    nano_free(s->q);
+    nano_free(s->f);
+    s->q = NULL;
+    s->f = NULL;
+    s->nq = s->nf = 0;
+}
+
 static int
 sim_validate(const struct nano_cfg_node *map, struct nano_diag *d)
 {
-    struct sim *scratch = nano_calloc(1, sizeof *scratch);
+    struct sim scratch;
     int rc;
 
-    if (!scratch)
-        return -ENOMEM;
-    rc = parse_all(map, scratch, d);
-    nano_free(scratch);
+    memset(&scratch, 0, sizeof scratch);
+    rc = parse_all(map, &scratch, d);
+    free_all(&scratch);
     return rc;
 }
 
@@ -335,14 +357,40 @@ uniform(struct sim *s)
     return (double)((s->rng * 2685821657736338717ull) >> 11) / 9007199254740992.0;
 }
 
+/* Standard normal noise as the sum of 12 uniforms minus 6 (Irwin-Hall):
+ * mean 0, variance 1, tails cut at 6 sigma - right for test signals, and
+ * it needs no log/sqrt/cos, so the daemon does not map libm. */
 static double
 gaussian(struct sim *s)
 {
-    double u1 = uniform(s), u2 = uniform(s);
+    double sum = 0;
 
-    if (u1 < 1e-300)
-        u1 = 1e-300;
-    return sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
+    for (int i = 0; i < 12; i++)
+        sum += uniform(s);
+    return sum - 6;
+}
+
+/* sin(2 pi phase) for phase in [0, 1): reduce to [-pi/2, pi/2] by symmetry,
+ * then the Taylor series to x^17 (error below 1e-11 there). */
+static double
+sine_of_phase(double phase)
+{
+    static const double pi = 3.14159265358979323846;
+    double x, x2, term, sum;
+
+    if (phase >= 0.5)
+        return -sine_of_phase(phase - 0.5);
+    x = 2 * pi * phase;                  /* [0, pi) */
+    if (x > pi / 2)
+        x = pi - x;                      /* sin(pi - x) = sin(x) */
+    x2 = x * x;
+    term = x;
+    sum = x;
+    for (int n = 1; n <= 8; n++) {
+        term *= -x2 / (double)((2 * n) * (2 * n + 1));
+        sum += term;
+    }
+    return sum;
 }
 
 static double
@@ -353,7 +401,7 @@ wave_value(struct sim *s, struct sim_quantity *q, uint64_t t_ns)
 
     switch (q->wave) {
     case W_SINE:
-        v = (q->min + q->max) / 2 + (q->max - q->min) / 2 * sin(2 * M_PI * phase);
+        v = (q->min + q->max) / 2 + (q->max - q->min) / 2 * sine_of_phase(phase);
         break;
     case W_RAMP:
         v = q->min + (q->max - q->min) * phase;
@@ -488,6 +536,7 @@ sim_close(struct nano_dev *dev)
     struct sim *s = nano_dev_ctx(dev);
 
     nano_timer_stop(nano_dev_loop(dev), &s->done);
+    free_all(s);
 }
 
 const struct nano_driver nano_driver_sim = {

@@ -52,13 +52,18 @@ class Daemon(NanoTestCase):
 
     def test_bundled_config_shows_live_readings(self):
         d = self.start(open(os.path.join(ROOT, "config", "nano.yaml")).read())
-        d.wait_for(lambda: d.value("sensors/boiler/temperature"), what="boiler reading")
-        v1 = d.value("sensors/boiler/temperature")
+        d.wait_for(lambda: d.value("sensors/boiler/flow_temp"), what="boiler reading")
+        v1 = d.value("sensors/boiler/flow_temp")
         self.assertEqual(v1["unit"], "°C")
         self.assertTrue(60 - 2 <= v1["value"] <= 80 + 2, v1)
-        d.wait_for(lambda: d.value("sensors/boiler/temperature")["ts"] > v1["ts"],
+        d.wait_for(lambda: d.value("sensors/boiler/flow_temp")["ts"] > v1["ts"],
                    what="a newer reading")
         self.assertEqual(d.status()["devices"]["ok"], 2)
+        # the emulated hardware and pins are there for the README's examples
+        pins = d.get("/v1/pins").json()
+        self.assertEqual([(p["name"], p["level"]) for p in pins], [("led_pin", 0)])
+        sim = {(e["bus"], e["model"]) for e in d.get("/v1/sim").json()}
+        self.assertIn(("wire0", "ds18b20"), sim)
 
     def test_sigterm_and_sigint_stop_within_a_second(self):
         for sig in (signal.SIGTERM, signal.SIGINT):

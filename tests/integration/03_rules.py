@@ -24,7 +24,42 @@ services:
 """
 
 
+SEED = """
+simulation:
+  wire0:
+    - { device: ds18b20, id: 28-000005e2fdc3, temperature: 76.0 }
+pins:
+  led_pin: { chip: sim:gpiochip0, line: 17, direction: out, initial: low }
+"""
+
+
 class Rules(NanoTestCase):
+    def test_seed_example(self):
+        """nanoctl driver install ds18b20 --param bus=wire0 --enable
+        nanoctl service start temp-guard --config '{ "rule": "temperature > 75.0",
+                                                     "action": "gpio.set(led_pin, HIGH)" }'"""
+        d = self.start(SEED)
+        r = d.post("/v1/devices", {"name": "ds18b20", "driver": "ds18b20",
+                                   "interval": "200ms", "params": {"bus": "wire0"}})
+        self.assertEqual(r.status, 201, r.body)
+        r = d.post("/v1/services", {"name": "temp-guard", "config": {
+            "rule": "temperature > 75.0", "action": "gpio.set(led_pin, HIGH)"}})
+        self.assertIn(r.status, (201,), r.body)
+        t0 = time.monotonic()
+        pin = d.wait_for(lambda: (d.value("pins/led_pin") or {}).get("value") is True,
+                         timeout=5, what="led_pin HIGH")
+        self.assertTrue(pin)
+        self.assertLess(time.monotonic() - t0, 2.0)
+        svc = d.get("/v1/services/temp-guard").json()
+        self.assertEqual(svc["state"], "active")
+        self.assertEqual(svc["detail"]["last_action"],
+                         {"action": "gpio.set(led_pin, HIGH)", "result": "ok"})
+        # an unknown pin is refused with the known ones listed
+        r = d.post("/v1/services", {"name": "x", "config": {
+            "rule": "temperature > 75.0", "action": "gpio.set(ledpin, HIGH)"}})
+        self.assertEqual(r.status, 404)
+        self.assertIn("did you mean 'led_pin'?", r.json()["message"])
+
     def test_config_service_acts(self):
         d = self.start(CFG)
         v = d.wait_for(lambda: d.value("alerts/heat"), what="alerts/heat")

@@ -522,6 +522,9 @@ test_bad_requests_answered_and_closed(void)
         { "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
           "zz\r\n", 400 },
         { "GET / HTTP/1.1\r\n\r\n", 400 },
+        /* a chunk of 2 MiB is refused at its size line, before any data */
+        { "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+          "200000\r\n", 413 },
     };
     struct tresp r;
 
@@ -925,6 +928,37 @@ test_backpressure(void)
 }
 
 static void
+test_write_timeout_on_stalled_reader(void)
+{
+    struct nano_http_server_opts o;
+    struct tconn *t;
+    uint64_t t0;
+
+    nano_http_server_opts_default(&o);
+    o.write_timeout_ms = 200;
+    o.stream_queue_max = 8192;
+    setup_with(&o);
+    S.mode = MODE_FLOOD;
+    S.total = 100000;
+    S.interval_ms = 0;
+    t = tc_open(tc_connect_tcp(F.port, 4096));
+    NT_ASSERT(tc_sends(t, GET("/v1/stream")));
+    /* the reader never reads: the queue fills, then nothing moves */
+    for (int i = 0; i < 200 && !S.blocked; i++)
+        pump(F.loop, 5);
+    NT_ASSERT(S.blocked);
+    t0 = now_ms();
+    for (int i = 0; i < 400 && S.closed == 0; i++)
+        pump(F.loop, 5);
+    NT_EQ_INT(S.closed, 1);                 /* the producer was told */
+    NT_CHECK(now_ms() - t0 < 1000);
+    NT_EQ_INT(stats().timeouts_write, 1);
+    NT_EQ_INT(stats().conns, 0);
+    tc_close(t);
+    teardown();
+}
+
+static void
 test_auth_listener(void)
 {
     struct tconn *t;
@@ -1037,6 +1071,7 @@ NT_LIST = {
     { "disconnect_mid_stream_calls_close", test_disconnect_mid_stream_calls_close },
     { "async_response_later", test_async_response_later },
     { "backpressure", test_backpressure },
+    { "write_timeout_on_stalled_reader", test_write_timeout_on_stalled_reader },
     { "auth_listener", test_auth_listener },
     { "unix_socket_file_rules", test_unix_socket_file_rules },
     { NULL, NULL }

@@ -638,7 +638,43 @@ test_alloc_failure_building(void)
     CFG_CHECK_NO_LEAKS();
 }
 
+/* A document sized with nano_cfg_copy_size() takes a copy of the subtree's
+ * children in its one allocation, and the copy is the same tree. */
+static void
+test_sized_copy_is_one_allocation(void)
+{
+    static const char *const texts[] = {
+        "{\"driver\":\"bme280\",\"bus\":\"i2c1\"}",
+        "{\"driver\":\"sim\",\"interval\":\"100ms\",\"quantities\":{\"t\":"
+        "{\"wave\":\"sine\",\"min\":1,\"max\":2,\"unit\":\"\u00b0C\"}},"
+        "\"faults\":[{\"kind\":\"timeout\",\"after\":\"1s\"}]}",
+        "{}",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        struct nano_cfg_doc *src = NULL, *dst;
+        struct nano_buf a, b;
+        NT_ASSERT(nano_cfg_parse_json(texts[i], strlen(texts[i]), "t", &src, NULL) == NANO_OK);
+        uint64_t n0 = nano_mem_alloc_count();
+        dst = nano_cfg_new_sized("device", nano_cfg_copy_size(nano_cfg_root(src)));
+        NT_ASSERT(dst);
+        for (struct nano_cfg_node *k = nano_cfg_root(src)->child; k; k = k->next)
+            NT_CHECK(nano_cfg_copy(dst, nano_cfg_root(dst), k->key, k) != NULL);
+        NT_MSG("text %zu", i);
+        NT_EQ_INT(nano_mem_alloc_count() - n0, 1);
+        nano_buf_init(&a, 4096);
+        nano_buf_init(&b, 4096);
+        nano_cfg_dump(nano_cfg_root(src), &a);
+        nano_cfg_dump(nano_cfg_root(dst), &b);
+        NT_CHECK(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+        nano_buf_free(&a);
+        nano_buf_free(&b);
+        nano_cfg_free(dst);
+        nano_cfg_free(src);
+    }
+}
+
 NT_LIST = {
+    { "sized_copy_is_one_allocation", test_sized_copy_is_one_allocation },
     { "build",                     test_build },
     { "copy",                      test_copy },
     { "copy_keeps_nul_bytes",      test_copy_keeps_nul_bytes },

@@ -183,7 +183,8 @@ test_validation_messages(void)
         { "{\"interval\":\"1s\"}",
           "missing required key 'driver' in device 'x'" },
         { "{\"driver\":\"smi\"}", "unknown driver 'smi' (did you mean 'sim'?)" },
-        { "{\"driver\":\"zzzzzz\"}", "unknown driver 'zzzzzz'; available: sim" },
+        /* The list goes on with whatever else this build has. */
+        { "{\"driver\":\"zzzzzz\"}", "unknown driver 'zzzzzz'; available: sim*" },
         { "{\"driver\":\"sim\",\"intervall\":\"1s\",\"quantities\":{\"t\":{}}}",
           "unknown key 'intervall' in device 'x' (did you mean 'interval'?)" },
         { "{\"driver\":\"sim\",\"interval\":\"fast\",\"quantities\":{\"t\":{}}}",
@@ -205,8 +206,12 @@ test_validation_messages(void)
     for (size_t i = 0; i < NANO_ARRAY_LEN(cases); i++) {
         struct nano_diag d = { 0 };
         NT_MSG("case %zu", i);
+        size_t n = strlen(cases[i].msg);
         NT_EQ_INT(install(&r, "x", cases[i].settings, true, &d), NANO_ESCHEMA);
-        NT_EQ_STR(d.msg, cases[i].msg);
+        if (cases[i].msg[n - 1] == '*')              /* a prefix */
+            NT_CHECK(strncmp(d.msg, cases[i].msg, n - 1) == 0);
+        else
+            NT_EQ_STR(d.msg, cases[i].msg);
         NT_CHECK(nano_devmgr_find(r.dm, "x") == NULL);   /* nothing half-done */
     }
     struct nano_diag d = { 0 };

@@ -1,0 +1,13 @@
+(module
+  (func $fac (export "fac") (param i64) (result i64)
+    (if (result i64) (i64.eqz (local.get 0))
+      (then (i64.const 1))
+      (else (i64.mul (local.get 0) (call $fac (i64.sub (local.get 0) (i64.const 1)))))))
+  (func (export "div") (param i32 i32) (result i32)
+    (i32.div_s (local.get 0) (local.get 1)))
+  (func (export "conv") (param f64) (result i32 i64 f32)
+    (i32.trunc_sat_f64_s (local.get 0))
+    (i64.trunc_f64_u (f64.abs (local.get 0)))
+    (f32.demote_f64 (f64.sqrt (local.get 0))))
+  (func (export "ext") (param i32) (result i32)
+    (i32.extend8_s (i32.rotl (local.get 0) (i32.const 3)))))

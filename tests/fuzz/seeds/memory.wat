@@ -1,0 +1,13 @@
+(module
+  (memory (export "mem") 1 4)
+  (data (i32.const 16) "hello, world")
+  (data $p "passive")
+  (func (export "load") (param i32) (result i32) (i32.load offset=4 (local.get 0)))
+  (func (export "store") (param i32 i64) (i64.store (local.get 0) (local.get 1)))
+  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+  (func (export "bulk")
+    (memory.fill (i32.const 100) (i32.const 7) (i32.const 50))
+    (memory.copy (i32.const 200) (i32.const 16) (i32.const 12))
+    (memory.init $p (i32.const 300) (i32.const 0) (i32.const 7))
+    (data.drop $p))
+  (func (export "oob") (result i32) (i32.load (i32.const 65535))))

@@ -1,0 +1,11 @@
+(module
+  (import "spectest" "print_i32" (func $print (param i32)))
+  (memory 1)
+  (global $x (mut i64) (i64.const 5))
+  (func $start (call $print (i32.const 1)) (global.set $x (i64.const 6)))
+  (start $start)
+  (func (export "rec") (call 1))
+  (func (export "multi") (result i32 i32)
+    (block (result i32 i32) (i32.const 1) (i32.const 2)))
+  (func (export "select") (param i32) (result f64)
+    (select (f64.const 1.5) (f64.const -0.0) (local.get 0))))
