@@ -1,4 +1,4 @@
-"""03_rules - services in a running nanod: from the config file and the API,
+"""07_rules - services in a running nanod: from the config file and the API,
 rule errors with positions and a caret, explain, stop/restart/remove,
 persistence across a restart, topic services over the bus."""
 import json
