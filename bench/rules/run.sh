@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # bench/rules/run.sh [--update] - rule engine speed, allocations and
-# reading-to-action latency (see rules_bench.c for what each row measures).
+# reading-to-action latency (see tests/tools/bench_rules.c for what each row
+# measures).
 #
-# Builds libnano in the full profile (-O2), links rules_bench.c against it
-# and prints a markdown section: evaluations per second and allocations per
+# Builds tests/tools/bench_rules in the full profile (-O2) and prints a
+# markdown section: evaluations per second and allocations per
 # evaluation for the seed's rule and a windowed rule (pure engine, one core),
 # then latency percentiles from a published reading to the action callback
 # with a real loop, bus and engine.  With --update it replaces the
@@ -18,12 +19,9 @@ ROUNDS=${ROUNDS:-200000}
 UPDATE=0
 [ "${1:-}" = "--update" ] && UPDATE=1
 
-make -s -j2 PROFILE=full build/full/libnano.a
-mkdir -p build/bench
-cc -O2 -D_GNU_SOURCE -Isrc -Ibuild/full/gen -Wall -Wextra \
-    -o build/bench/rules_bench bench/rules/rules_bench.c build/full/libnano.a \
-    -lyaml -lm -lpthread
-TABLES=$(build/bench/rules_bench "$SECS" "$ROUNDS")
+tools/deps.sh build >/dev/null
+make -s -j"${JOBS:-2}" PROFILE=full build/full/tests/tools/bench_rules
+TABLES=$(build/full/tests/tools/bench_rules "$SECS" "$ROUNDS")
 CPU=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || echo "?")
 SECTION="## rules
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  *
- * rules_bench.c - the rule engine's speed and cost (bench/rules/run.sh).
+ * bench_rules.c - the rule engine's speed and cost (bench/rules/run.sh).
  *
  * Pure engine (no loop, no bus), one core, simulated time:
  *   eval       nano_rule_eval(): the compiled rule alone
