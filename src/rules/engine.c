@@ -1687,6 +1687,10 @@ write_summary(struct svc *s, struct nano_json *w, bool detail)
         nano_rule_get_status(s->main.st, &st);
         nano_json_key(w, "state");
         nano_json_str(w, nano_rule_phase_name(st.phase));
+        nano_json_key(w, "since_s_ago");
+        nano_json_num(w, now >= st.since_ns && st.since_ns ?
+                      (double)(now - st.since_ns) / 1e9 :
+                      (double)(now - s->started_ns) / 1e9);
         nano_json_key(w, "fires");
         nano_json_uint(w, st.fires);
         if (detail) {
