@@ -99,6 +99,7 @@ struct svc {
     struct nano_rule    *rule;
     uint64_t             max_topics;
     uint64_t             started_ns;
+    uint64_t             wait_since_ns;
     /* named inputs */
     struct holder        main;
     struct svc_input    *in;
@@ -1050,16 +1051,25 @@ fail:
     return rc;
 }
 
+/* A name that does not resolve yet: usually a device that has not probed.
+ * Said at info level at once, and as a warning if it lasts. */
+#define WAIT_WARN_NS (10 * NANO_NS_PER_S)
+
 static void
 set_waiting(struct svc *s, const char *why)
 {
+    uint64_t now = nano_loop_now_ns(s->rs->loop);
+
+    if (s->status != SVC_WAITING && !s->error_logged) {
+        s->wait_since_ns = now;
+        nano_logf(NANO_LOG_INFO, "rules", "%s; waiting for it", why);
+    } else if (!s->error_logged && now - s->wait_since_ns >= WAIT_WARN_NS) {
+        s->error_logged = true;
+        nano_logf(NANO_LOG_WARN, "rules", "%s; still waiting after %llus",
+                  why, (unsigned long long)((now - s->wait_since_ns) / NANO_NS_PER_S));
+    }
     s->status = SVC_WAITING;
     snprintf(s->error, sizeof s->error, "%s", why);
-    if (!s->error_logged) {
-        s->error_logged = true;
-        nano_logf(NANO_LOG_WARN, "rules", "service '%s' waiting: %s", s->name,
-                  why);
-    }
     retry_arm(s->rs);
 }
 
@@ -1115,7 +1125,6 @@ on_retry(struct nano_loop *loop, struct nano_timer *t)
         struct svc *s = NANO_CONTAINER_OF(it, struct svc, link);
         if (s->status != SVC_WAITING || !s->want_running)
             continue;
-        s->status = SVC_STOPPED;
         svc_run(s, true, NULL, NULL);
         waiting |= s->status == SVC_WAITING;
     }
