@@ -780,18 +780,17 @@ static void
 step(struct holder *h, uint64_t now)
 {
     struct nano_rules *rs = h->s->rs;
-    struct nano_rule_status before, after;
+    uint64_t failed;
 
     if (NANO_NEVER(!h->st))
         return;
-    nano_rule_get_status(h->st, &before);
+    failed = nano_rule_state_failures(h->st);
     nano_rule_step(h->st, now, &rs->sink);
-    nano_rule_get_status(h->st, &after);
     rs->evals++;
     nano_metric_inc(rs->m_evals);
-    if (after.actions_failed != before.actions_failed)
-        nano_metric_add(rs->m_failed,
-                        (double)(after.actions_failed - before.actions_failed));
+    failed = nano_rule_state_failures(h->st) - failed;
+    if (failed)
+        nano_metric_add(rs->m_failed, (double)failed);
 }
 
 static void

@@ -253,6 +253,9 @@ struct nano_rule_status {
 void nano_rule_get_status(const struct nano_rule_state *st,
                           struct nano_rule_status *out);
 
+/* Actions that failed so far (cheap: for the daemon's metrics). */
+uint64_t nano_rule_state_failures(const struct nano_rule_state *st);
+
 /* Evaluate the rule now (windows advanced to now_ns) and return 1, 0 or NaN.
  * For tests and benchmarks: no state machine, no actions.  Allocates nothing. */
 double nano_rule_eval(struct nano_rule_state *st, uint64_t now_ns);

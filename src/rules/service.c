@@ -773,6 +773,12 @@ nano_rule_get_status(const struct nano_rule_state *st,
         out->window_overflows += st->win[i].overflow;
 }
 
+uint64_t
+nano_rule_state_failures(const struct nano_rule_state *st)
+{
+    return st->actions_failed;
+}
+
 static void
 json_cond(struct nano_json *w, double v)
 {

@@ -12,6 +12,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/mem.h"
 #include "core/metrics.h"
 #include "core/time.h"
 #include "drivers/devmgr.h"
@@ -26,6 +27,7 @@ struct rig {
     /* recorded pin actions */
     char                pins[32][48];
     int                 npins;
+    int                 sets;         /* every gpio.set, recorded or not */
     bool                led;
     const char         *pin_list[4];
 };
@@ -53,6 +55,7 @@ io_gpio_set(void *arg, const char *pin, bool high)
 {
     struct rig *r = arg;
 
+    r->sets++;
     if (r->npins < 32)
         snprintf(r->pins[r->npins++], sizeof r->pins[0], "%s=%d", pin, high);
     if (strcmp(pin, "led_pin") == 0)
@@ -515,7 +518,34 @@ test_corrupt_state_is_ignored(void)
     rig_down(&r);
 }
 
+/* In the daemon, a reading costs the bus its message and the engine
+ * nothing: N readings through a firing and clearing service, N allocations. */
+static void
+test_daemon_path_allocations(void)
+{
+    struct rig r;
+    struct nano_diag d;
+    uint64_t before;
+
+    rig_up(&r, NULL);
+    publish_num(&r, "sensors/probe/temperature", 70);
+    run_for(&r, 5);
+    NT_EQ_INT(start(&r, "a", "{\"rule\": \"temperature > 75 and avg(temperature, 10s) > 0\", "
+                    "\"action\": \"gpio.set(led_pin, HIGH)\", "
+                    "\"on_clear\": \"gpio.set(led_pin, LOW)\"}", &d, NULL), NANO_OK);
+    run_for(&r, 5);
+    before = nano_mem_alloc_count();
+    for (int i = 0; i < 1000; i++) {
+        publish_num(&r, "sensors/probe/temperature", i & 1 ? 70 : 80);
+        nano_loop_run_once(r.loop, 0);
+    }
+    NT_EQ_INT(nano_mem_alloc_count() - before, 1000);
+    NT_EQ_INT(r.sets, 1000);                   /* every reading switched */
+    rig_down(&r);
+}
+
 NT_LIST = {
+    { "daemon_path_allocations", test_daemon_path_allocations },
     { "seed_example", test_seed_example },
     { "resolution_errors", test_resolution_errors },
     { "topic_service_over_bus", test_topic_service_over_bus },
