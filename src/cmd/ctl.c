@@ -44,7 +44,7 @@ int
 ctl_api_error(int status, const struct nano_buf *body)
 {
     struct nano_cfg_doc *doc = NULL;
-    const struct nano_cfg_node *msg, *line, *col;
+    const struct nano_cfg_node *msg, *line, *col, *caret;
 
     if (ctl_json && body->len)
         fprintf(stderr, "%s\n", body->data);
@@ -53,7 +53,13 @@ ctl_api_error(int status, const struct nano_buf *body)
              (msg = nano_cfg_get(nano_cfg_root(doc), "message"))) {
         line = nano_cfg_get(nano_cfg_root(doc), "line");
         col = nano_cfg_get(nano_cfg_root(doc), "col");
-        if (line && col)
+        caret = nano_cfg_get(nano_cfg_root(doc), "caret");
+        if (caret && caret->kind == NANO_CFG_SCALAR && strchr(caret->str, '\n')) {
+            /* An error inside a rule's text: the message already says where
+             * in the rule; show the text with a caret under the column
+             * rather than the position in the JSON we sent. */
+            fprintf(stderr, "nanoctl: %s\n%s\n", msg->str, strchr(caret->str, '\n') + 1);
+        } else if (line && col)
             fprintf(stderr, "nanoctl: %s:%s: %s\n", line->str, col->str, msg->str);
         else
             fprintf(stderr, "nanoctl: %s\n", msg->str);

@@ -9,6 +9,7 @@
 
 int ctl_cmd_gpio(int argc, char **argv);
 int ctl_cmd_sim(int argc, char **argv);
+int ctl_cmd_service(int argc, char **argv);
 int ctl_cmd_sandbox(int argc, char **argv);
 
 #endif

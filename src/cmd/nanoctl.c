@@ -641,6 +641,7 @@ static const struct command commands[] = {
     { "driver",   cmd_driver,   "driver list|show|install|enable|disable|remove ..." },
     { "register", cmd_register, "register --driver D --bus B  install and enable a sensor" },
     { "devices",  cmd_devices,  "devices [INSTANCE]           instances, states, last values" },
+    { "service",  ctl_cmd_service, "service start|stop|restart|remove|list|status|explain ..." },
     { "gpio",     ctl_cmd_gpio, "gpio list | get PIN | set PIN high|low|toggle" },
     { "sim",      ctl_cmd_sim,  "sim list | set BUS ADDR Q=V... | fault BUS ADDR KIND" },
     { "sandbox",  ctl_cmd_sandbox, "sandbox build|load|reload|list|status|unload|enable|disable ..." },
