@@ -113,6 +113,10 @@ echo "== release profiles build"
 for prof in full tiny; do
     run_check "build/$prof" make -s -j"$JOBS" PROFILE=$prof all
 done
+# The daemon maps libc and libyaml, plus libmodbus where the modbus driver
+# is built; a stray libm or another library fails here.
+run_check "libs/full" tools/check_libs.sh build/full libmodbus.so
+run_check "libs/tiny" tools/check_libs.sh build/tiny
 
 echo "== fuzz smoke (${FUZZ_SECONDS}s per target)"
 if [ "$FUZZ_SECONDS" != 0 ] && command -v clang >/dev/null 2>&1 && ls tests/fuzz/fuzz_*.c >/dev/null 2>&1; then

@@ -677,7 +677,7 @@ compile_call(struct comp *c, int32_t id, int *type)
                 return c->err = -ENOMEM;
             c->r->agewakes = aw;
             aw[c->r->n_agewakes++] = (struct ragewake){
-                slot, (uint64_t)llround(c->age_direct_secs * 1e9) };
+                slot, (uint64_t)(c->age_direct_secs * 1e9 + 0.5) };
         } else {
             c->r->age_generic = true;
         }

@@ -52,7 +52,7 @@ rules__out_num(struct rout *o, double v, int prec, bool json)
     }
     if (prec >= 0)
         n = snprintf(tmp, sizeof tmp, "%.*f", prec, v);
-    else if (v == trunc(v) && fabs(v) < 9007199254740992.0)
+    else if (fabs(v) < 9007199254740992.0 && v == (double)(long long)v)
         n = snprintf(tmp, sizeof tmp, "%lld", (long long)v);  /* timestamps */
     else
         n = nano_json_fmt_double(tmp, sizeof tmp, v);

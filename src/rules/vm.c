@@ -93,10 +93,38 @@ div0(double x, double y)
     return y == 0 ? NAN : x / y;
 }
 
+/* fmod without libm (the daemon does not map it: see bench/footprint).
+ * Binary long division: t runs down from the largest ay * 2^k <= |x| to ay,
+ * and each r -= t is exact because t <= r < 2t (Sterbenz), so the result is
+ * exactly what fmod gives; at most ~2,100 steps for the widest exponents. */
+static double
+exact_fmod(double x, double y)
+{
+    double r, t, ay;
+
+    if (isnan(x) || isnan(y) || isinf(x) || y == 0)
+        return NAN;
+    r = fabs(x);
+    ay = fabs(y);
+    if (isinf(y) || r < ay)
+        return x;
+    t = ay;
+    while (t * 2 <= r)                   /* t * 2 overflowing gives inf: stop */
+        t *= 2;
+    for (;;) {
+        if (r >= t)
+            r -= t;
+        if (t == ay)
+            break;
+        t /= 2;
+    }
+    return copysign(r, x);
+}
+
 static inline double
 mod0(double x, double y)
 {
-    return y == 0 ? NAN : fmod(x, y);
+    return y == 0 ? NAN : exact_fmod(x, y);
 }
 
 static inline double

@@ -374,7 +374,8 @@ bme_set(struct sim_dev *d, const char *q, double v)
 
     if (strncmp(q, "raw_", 4) == 0) {
         uint32_t max = strcmp(q, "raw_humidity") == 0 ? 0xFFFF : 0xFFFFF;
-        if (v < 0 || v > max || v != floor(v))
+        /* range first, then "is an integer" by a cast (no libm floor) */
+        if (!(v >= 0 && v <= max) || v != (double)(uint32_t)v)
             return -ERANGE;
         if (!s->raw_mode) {
             /* Start from the raw values of the current environment. */

@@ -262,7 +262,48 @@ test_pins_as_inputs(void)
     nano_rule_free(r);
 }
 
+/* `%` is computed without libm; it must agree with fmod exactly (== on
+ * doubles: every bit, except that a zero's sign is not a rule's concern). */
+static void
+test_modulo_matches_fmod(void)
+{
+    static const char *const ex[] = { "temperature % humidity", NULL };
+    static const double fixed[][2] = {
+        { 7.5, 2 }, { -7.5, 2 }, { 7.5, -2 }, { 1e300, 3 }, { 1e-300, 7e-301 },
+        { 5e-324, 1e-320 }, { 1e308, 1e-308 }, { 0.3, 0.1 }, { -0.0, 5 },
+        { 123456789.123, 0.001 }, { 1.7976931348623157e308, 3.3 },
+    };
+    struct fx_probe p;
+    struct nano_diag d;
+    uint64_t seed = 0x9E3779B97F4A7C15ull;
+
+    NT_ASSERT(fx_probe_new(&p, NULL, ex, &d) == NANO_OK);
+    for (int i = 0; i < 2000; i++) {
+        double x, y;
+        if (i < (int)NANO_ARRAY_LEN(fixed)) {
+            x = fixed[i][0];
+            y = fixed[i][1];
+        } else {
+            /* random doubles over the whole exponent range, both signs */
+            uint64_t a, b;
+            seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17; a = seed;
+            seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17; b = seed;
+            memcpy(&x, &a, 8);
+            memcpy(&y, &b, 8);
+            if (!isfinite(x) || !isfinite(y) || y == 0)
+                continue;
+        }
+        fx_set(p.st, FX_T, x, S(1));
+        fx_set(p.st, FX_H, y, S(1));
+        double got = fx_probe_value(&p, 0, S(1)), want = fmod(x, y);
+        NT_MSG("%a %% %a: got %a want %a", x, y, got, want);
+        NT_CHECK(got == want);
+    }
+    fx_probe_free(&p);
+}
+
 NT_LIST = {
+    { "modulo_matches_fmod", test_modulo_matches_fmod },
     { "arithmetic_and_compare", test_arithmetic_and_compare },
     { "division_by_zero_is_unknown", test_division_by_zero_is_unknown },
     { "kleene_logic", test_kleene_logic },
