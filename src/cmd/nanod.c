@@ -48,6 +48,7 @@ struct nanod {
     struct nano_api    *api;
     struct nano_timer   housekeeping;
     struct nano_http_client *webhooks;  /* services' webhook() calls */
+    struct nano_http_client_opts webhook_opts;  /* from the webhooks: section */
 };
 
 /* ---- services' webhooks over the asynchronous HTTP client ---------------------- */
@@ -55,11 +56,16 @@ struct nanod {
 static void
 webhook_done(const struct nano_http_result *res, void *arg)
 {
-    static struct nano_metric *failed;
+    static struct nano_metric *failed, *ok;
 
     (void)arg;
-    if (res->err == NANO_OK && res->status < 300)
+    if (res->err == NANO_OK && res->status < 300) {
+        if (!ok)
+            ok = nano_metric_counter("nano_rules_webhook_ok_total",
+                                     "webhook() calls answered 2xx");
+        nano_metric_inc(ok);
         return;
+    }
     if (!failed)
         failed = nano_metric_counter("nano_rules_webhook_failures_total",
                                      "webhook() calls that failed after retries");
@@ -137,17 +143,73 @@ webhook_post(void *arg, const char *url, const char *body, size_t len,
     int rc;
 
     if (!nd->webhooks &&
-        (rc = nano_http_client_new(nd->d.loop, NULL, &nd->webhooks)) != NANO_OK)
+        (rc = nano_http_client_new(nd->d.loop, &nd->webhook_opts,
+                                   &nd->webhooks)) != NANO_OK)
         return rc;
     return nano_http_client_post(nd->webhooks, url,
                                  is_json ? "application/json" : "text/plain; charset=utf-8",
                                  body, body ? len : 0, NULL, webhook_done, nd);
 }
 
+/* The webhooks: section into client options (defaults for what is absent). */
+static void
+webhook_opts_from(const struct nano_cfg_node *n, struct nano_http_client_opts *o)
+{
+    static const struct { const char *key; size_t off; } durations[] = {
+        { "connect_timeout", offsetof(struct nano_http_client_opts, connect_timeout_ms) },
+        { "timeout", offsetof(struct nano_http_client_opts, total_timeout_ms) },
+        { "idle_timeout", offsetof(struct nano_http_client_opts, idle_timeout_ms) },
+    };
+    const struct nano_cfg_node *v;
+    uint64_t ns;
+    int64_t i;
+
+    nano_http_client_opts_default(o);
+    for (size_t k = 0; k < NANO_ARRAY_LEN(durations); k++)
+        if ((v = nano_cfg_get(n, durations[k].key)) &&
+            nano_cfg_as_duration(v, &ns, NULL) == NANO_OK)
+            *(uint32_t *)(void *)((char *)o + durations[k].off) =
+                (uint32_t)(ns / NANO_NS_PER_MS);
+    if ((v = nano_cfg_get(n, "retries")) && nano_cfg_as_int(v, 0, 10, &i, NULL) == NANO_OK)
+        o->max_retries = (uint32_t)i;
+    if ((v = nano_cfg_get(n, "max_connections")) &&
+        nano_cfg_as_int(v, 1, 64, &i, NULL) == NANO_OK)
+        o->max_conns_per_host = (uint32_t)i;
+}
+
+/* Take a new webhooks: section.  Changed settings close the client (calls
+ * in flight end with an error); the next webhook() opens a new one. */
+static void
+apply_webhook_settings(struct nanod *nd, const struct nano_cfg_node *n)
+{
+    struct nano_http_client_opts o;
+
+    webhook_opts_from(n, &o);
+    if (nd->webhooks && memcmp(&o, &nd->webhook_opts, sizeof o) != 0) {
+        nano_http_client_free(nd->webhooks);
+        nd->webhooks = NULL;
+    }
+    nd->webhook_opts = o;
+}
+
 /* ---- configuration ------------------------------------------------------------ */
 
 static const char *const log_levels[] = { "error", "warn", "info", "debug", NULL };
 static const char *const log_formats[] = { "logfmt", "json", NULL };
+
+static const struct nano_cfg_field webhook_fields[] = {
+    { .key = "connect_timeout", .type = NANO_CFGT_DURATION, .max = 300,
+      .help = "give up connecting after this (default 5s)" },
+    { .key = "timeout", .type = NANO_CFGT_DURATION, .max = 3600,
+      .help = "whole call, retries included (default 30s)" },
+    { .key = "retries", .type = NANO_CFGT_INT, .min = 0, .max = 10,
+      .help = "retries on connection errors and 5xx (default 2)" },
+    { .key = "max_connections", .type = NANO_CFGT_INT, .min = 1, .max = 64,
+      .help = "kept-alive connections per host (default 4)" },
+    { .key = "idle_timeout", .type = NANO_CFGT_DURATION, .max = 3600,
+      .help = "close a pooled connection idle this long (default 15s)" },
+    { 0 }
+};
 
 static const struct nano_cfg_field log_fields[] = {
     { .key = "level", .type = NANO_CFGT_ENUM, .choices = log_levels,
@@ -202,6 +264,8 @@ static const struct nano_cfg_field top_fields[] = {
       .help = "the control API: socket path, limits" },
     { .key = "devices", .type = NANO_CFGT_ANY, .check = validate_devices,
       .help = "sensor instances: name -> {driver, interval, parameters}" },
+    { .key = "webhooks", .type = NANO_CFGT_MAP, .fields = webhook_fields,
+      .help = "the HTTP client of services' webhook() actions" },
     { .key = "pins", .type = NANO_CFGT_ANY, .check = validate_pins,
       .help = "named GPIO lines: name -> {chip, line, direction, ...}" },
     { .key = "simulation", .type = NANO_CFGT_ANY, .check = validate_simulation,
@@ -264,6 +328,7 @@ apply_config(struct nanod *nd, struct nano_cfg_doc *doc)
     char msg[600];
 
     apply_log_settings(root);
+    apply_webhook_settings(nd, nano_cfg_get(root, "webhooks"));
     nd->d.cfg = doc;
     /* Emulated hardware first, so the devices' first probes find it. */
     if (nano_sim_config_apply(nano_cfg_get(root, "simulation"), &d) != NANO_OK)
@@ -321,11 +386,11 @@ static unsigned nd_ticks;
 static void
 on_housekeeping(struct nano_loop *loop, struct nano_timer *t)
 {
-    static struct nano_metric *rss, *heap;
+    static struct nano_metric *rss, *heap, *wh_connects, *wh_reused, *wh_open;
+    struct nanod *nd = NANO_CONTAINER_OF(t, struct nanod, housekeeping);
     struct nano_proc_mem mem;
 
     (void)loop;
-    (void)t;
     nano_log_flush_repeats();
     if (++nd_ticks % 10 == 0)
         nano_mem_trim();
@@ -336,6 +401,21 @@ on_housekeeping(struct nano_loop *loop, struct nano_timer *t)
     if (nano_proc_mem(&mem) == NANO_OK)
         nano_metric_set(rss, (double)mem.rss);
     nano_metric_set(heap, (double)nano_mem_heap_in_use());
+    if (nd->webhooks) {
+        struct nano_http_client_stats hs;
+        if (!wh_connects) {
+            wh_connects = nano_metric_gauge("nano_webhook_connects",
+                                            "webhook connections opened");
+            wh_reused = nano_metric_gauge("nano_webhook_reused",
+                                          "webhook requests on a kept-alive connection");
+            wh_open = nano_metric_gauge("nano_webhook_connections",
+                                        "webhook connections open now");
+        }
+        nano_http_client_stats(nd->webhooks, &hs);
+        nano_metric_set(wh_connects, (double)hs.connects);
+        nano_metric_set(wh_reused, (double)hs.reused);
+        nano_metric_set(wh_open, (double)hs.conns);
+    }
 }
 
 /* ---- command line ------------------------------------------------------------- */
