@@ -30,6 +30,7 @@
 #include "core/loop.h"
 #include "core/mem.h"
 #include "core/metrics.h"
+#include "core/overlay.h"
 #include "core/state.h"
 #include "core/time.h"
 #include "drivers/devmgr.h"
@@ -77,8 +78,7 @@ struct nano_devmgr {
     struct nano_bus    *bus;
     char               *state_dir;
     struct nano_list    devs;
-    struct nano_cfg_doc *overlay;   /* owned: the persisted overlay */
-    struct nano_cfg_node *ov_installed, *ov_disabled, *ov_removed;
+    struct nano_overlay ov;         /* the persisted run-time changes */
     const struct nano_cfg_node *config_devices;  /* Borrows: last applied */
     unsigned            start_seq;
     struct nano_metric *m_samples, *m_errors, *m_faults, *m_timeouts;
@@ -821,115 +821,22 @@ dev_set_enabled(struct nano_dev *dev, bool on)
 
 /* ---- overlay (persisted run-time changes) ------------------------------------ */
 
-static bool
-list_has(const struct nano_cfg_node *list, const char *name)
-{
-    for (const struct nano_cfg_node *n = list ? list->child : NULL; n; n = n->next)
-        if (n->kind == NANO_CFG_SCALAR && strcmp(n->str, name) == 0)
-            return true;
-    return false;
-}
-
-static void
-list_del(struct nano_cfg_node *list, const char *name)
-{
-    struct nano_cfg_node *n = list->child, *next;
-
-    for (; n; n = next) {
-        next = n->next;
-        if (n->kind == NANO_CFG_SCALAR && strcmp(n->str, name) == 0)
-            nano_cfg_unlink(n);
-    }
-}
+/* devices.json: "installed" entries, and the "disabled" and "removed" lists. */
+#define OV_DISABLED 0
+#define OV_REMOVED  1
 
 static int
-overlay_init(struct nano_devmgr *dm)
+check_saved(const struct nano_cfg_node *settings, const char *name,
+            struct nano_diag *d, void *arg)
 {
-    struct nano_cfg_node *root;
-
-    nano_cfg_free(dm->overlay);
-    dm->overlay = nano_cfg_new(STATE_FILE);
-    if (!dm->overlay)
-        return -ENOMEM;
-    root = nano_cfg_root(dm->overlay);
-    dm->ov_installed = nano_cfg_add(dm->overlay, root, "installed", NANO_CFG_MAP, NULL, false);
-    dm->ov_disabled = nano_cfg_add(dm->overlay, root, "disabled", NANO_CFG_LIST, NULL, false);
-    dm->ov_removed = nano_cfg_add(dm->overlay, root, "removed", NANO_CFG_LIST, NULL, false);
-    if (!dm->ov_installed || !dm->ov_disabled || !dm->ov_removed)
-        return -ENOMEM;
-    return NANO_OK;
-}
-
-static int
-overlay_save(struct nano_devmgr *dm)
-{
-    struct nano_buf b;
-    int rc;
-
-    if (!dm->state_dir)
-        return NANO_OK;
-    nano_buf_init(&b, NANO_STATE_MAX);
-    rc = nano_cfg_to_json(nano_cfg_root(dm->overlay), &b);
-    if (rc == NANO_OK)
-        rc = nano_state_write(dm->state_dir, STATE_FILE, b.data ? b.data : "{}",
-                              b.len);
-    if (rc != NANO_OK)
-        nano_logf(NANO_LOG_ERR, "drivers", "cannot save %s/%s: %s",
-                  dm->state_dir, STATE_FILE, nano_strerror(rc));
-    nano_buf_free(&b);
-    return rc;
+    (void)arg;
+    return process_settings(name, settings, NULL, NULL, NULL, NULL, NULL, d);
 }
 
 int
 nano_devmgr_load_state(struct nano_devmgr *dm, struct nano_diag *d)
 {
-    struct nano_buf b;
-    struct nano_cfg_doc *doc = NULL;
-    struct nano_cfg_node *root, *n;
-    int rc;
-
-    if (!dm->state_dir)
-        return NANO_OK;
-    nano_buf_init(&b, NANO_STATE_MAX);
-    rc = nano_state_read(dm->state_dir, STATE_FILE, &b, d);
-    if (rc == -ENOENT) {
-        nano_buf_free(&b);
-        return NANO_OK;
-    }
-    if (rc == NANO_OK)
-        rc = nano_cfg_parse_json(b.data ? b.data : "", b.len, STATE_FILE, &doc, d);
-    nano_buf_free(&b);
-    if (rc != NANO_OK)
-        return rc == NANO_EPARSE ? NANO_ECORRUPT : rc;
-    rc = overlay_init(dm);
-    if (rc != NANO_OK)
-        goto out;
-    root = nano_cfg_root(doc);
-    n = nano_cfg_get(root, "installed");
-    for (struct nano_cfg_node *c = n && n->kind == NANO_CFG_MAP ? n->child : NULL;
-         c; c = c->next) {
-        struct nano_diag vd = { .origin = STATE_FILE };
-        if (process_settings(c->key, c, NULL, NULL, NULL, NULL, NULL, &vd) != NANO_OK) {
-            /* A driver left out of a rebuilt binary, say: keep going. */
-            nano_logf(NANO_LOG_WARN, "drivers", "installed device '%s' skipped: %s",
-                      c->key, vd.msg);
-            continue;
-        }
-        nano_cfg_copy(dm->overlay, dm->ov_installed, c->key, c);
-    }
-    n = nano_cfg_get(root, "disabled");
-    for (struct nano_cfg_node *c = n && n->kind == NANO_CFG_LIST ? n->child : NULL;
-         c; c = c->next)
-        if (c->kind == NANO_CFG_SCALAR)
-            nano_cfg_add(dm->overlay, dm->ov_disabled, NULL, NANO_CFG_SCALAR, c->str, true);
-    n = nano_cfg_get(root, "removed");
-    for (struct nano_cfg_node *c = n && n->kind == NANO_CFG_LIST ? n->child : NULL;
-         c; c = c->next)
-        if (c->kind == NANO_CFG_SCALAR)
-            nano_cfg_add(dm->overlay, dm->ov_removed, NULL, NANO_CFG_SCALAR, c->str, true);
-out:
-    nano_cfg_free(doc);
-    return rc;
+    return nano_overlay_load(&dm->ov, dm->state_dir, check_saved, NULL, d);
 }
 
 /* Does the running instance already match these settings? */
@@ -978,7 +885,7 @@ reconcile_one(struct nano_devmgr *dm, const char *name,
     const struct nano_cfg_node *en = nano_cfg_get(settings, "enabled");
     if (en && nano_cfg_as_bool(en, &want_on, NULL) != NANO_OK)
         want_on = true;
-    if (list_has(dm->ov_disabled, name))
+    if (nano_overlay_listed(&dm->ov, OV_DISABLED, name))
         want_on = false;
     dev_set_enabled(dev, want_on);
 }
@@ -994,8 +901,8 @@ nano_devmgr_apply_config(struct nano_devmgr *dm,
     nano_list_foreach_safe(it, tmp, &dm->devs) {
         struct nano_dev *dev = NANO_CONTAINER_OF(it, struct nano_dev, link);
         bool in_cfg = devices && nano_cfg_get(devices, dev->name) &&
-                      !list_has(dm->ov_removed, dev->name);
-        bool in_ov = nano_cfg_get(dm->ov_installed, dev->name) != NULL;
+                      !nano_overlay_listed(&dm->ov, OV_REMOVED, dev->name);
+        bool in_ov = nano_overlay_get(&dm->ov, dev->name) != NULL;
         if (!in_cfg && !in_ov) {
             nano_logf(NANO_LOG_INFO, "drivers", "device '%s' is no longer "
                       "configured; stopped", dev->name);
@@ -1003,11 +910,12 @@ nano_devmgr_apply_config(struct nano_devmgr *dm,
         }
     }
     for (const struct nano_cfg_node *n = devices ? devices->child : NULL; n; n = n->next) {
-        if (list_has(dm->ov_removed, n->key) || nano_cfg_get(dm->ov_installed, n->key))
+        if (nano_overlay_listed(&dm->ov, OV_REMOVED, n->key) ||
+            nano_overlay_get(&dm->ov, n->key))
             continue;
         reconcile_one(dm, n->key, n, true);
     }
-    for (const struct nano_cfg_node *n = dm->ov_installed->child; n; n = n->next)
+    for (const struct nano_cfg_node *n = dm->ov.added->child; n; n = n->next)
         reconcile_one(dm, n->key, n, false);
     return NANO_OK;
 }
@@ -1030,21 +938,21 @@ nano_devmgr_install(struct nano_devmgr *dm, const char *name,
     rc = dev_create(dm, name, settings, false, &dev, d);
     if (rc != NANO_OK)
         return rc;
-    copy = nano_cfg_copy(dm->overlay, dm->ov_installed, name, settings);
+    copy = nano_overlay_put(&dm->ov, name, settings);
     if (!copy) {
         dev_destroy(dev);
         return -ENOMEM;
     }
-    list_del(dm->ov_removed, name);
-    list_del(dm->ov_disabled, name);
+    nano_overlay_list_del(&dm->ov, OV_REMOVED, name);
+    nano_overlay_list_del(&dm->ov, OV_DISABLED, name);
     if (!enable)
-        nano_cfg_add(dm->overlay, dm->ov_disabled, NULL, NANO_CFG_SCALAR, name, true);
+        nano_overlay_list_add(&dm->ov, OV_DISABLED, name);
     dev->installed = true;
-    rc = overlay_save(dm);
+    rc = nano_overlay_save(&dm->ov, dm->state_dir);
     if (rc != NANO_OK) {
         /* Not persisted means not installed: undo. */
-        nano_cfg_unlink(copy);
-        list_del(dm->ov_disabled, name);
+        nano_overlay_drop(&dm->ov, name);
+        nano_overlay_list_del(&dm->ov, OV_DISABLED, name);
         dev_destroy(dev);
         return nano_diag_set(d, rc, 0, 0, "cannot persist device '%s': %s",
                              name, nano_strerror(rc));
@@ -1062,32 +970,29 @@ nano_devmgr_set_enabled(struct nano_devmgr *dm, const char *name, bool enabled)
 
     if (!dev)
         return NANO_ENOTFOUND;
-    list_del(dm->ov_disabled, name);
+    nano_overlay_list_del(&dm->ov, OV_DISABLED, name);
     if (!enabled)
-        nano_cfg_add(dm->overlay, dm->ov_disabled, NULL, NANO_CFG_SCALAR, name, true);
+        nano_overlay_list_add(&dm->ov, OV_DISABLED, name);
     dev_set_enabled(dev, enabled);
     nano_logf(NANO_LOG_INFO, "drivers", "device '%s' %s", name,
               enabled ? "enabled" : "disabled");
-    return overlay_save(dm);
+    return nano_overlay_save(&dm->ov, dm->state_dir);
 }
 
 int
 nano_devmgr_remove(struct nano_devmgr *dm, const char *name)
 {
     struct nano_dev *dev = nano_devmgr_find(dm, name);
-    struct nano_cfg_node *inst;
 
     if (!dev)
         return NANO_ENOTFOUND;
-    inst = nano_cfg_get(dm->ov_installed, name);
-    if (inst)
-        nano_cfg_unlink(inst);
-    if (dev->from_config && !list_has(dm->ov_removed, name))
-        nano_cfg_add(dm->overlay, dm->ov_removed, NULL, NANO_CFG_SCALAR, name, true);
-    list_del(dm->ov_disabled, name);
+    nano_overlay_drop(&dm->ov, name);
+    if (dev->from_config)
+        nano_overlay_list_add(&dm->ov, OV_REMOVED, name);
+    nano_overlay_list_del(&dm->ov, OV_DISABLED, name);
     dev_retire(dev);
     nano_logf(NANO_LOG_INFO, "drivers", "removed device '%s'", name);
-    return overlay_save(dm);
+    return nano_overlay_save(&dm->ov, dm->state_dir);
 }
 
 /* ---- manager ----------------------------------------------------------------- */
@@ -1108,7 +1013,8 @@ nano_devmgr_new(struct nano_loop *loop, struct nano_bus *bus,
         nano_free(dm);
         return -ENOMEM;
     }
-    if (overlay_init(dm) != NANO_OK) {
+    if (nano_overlay_init(&dm->ov, STATE_FILE, "drivers", "installed",
+                          "disabled", "removed") != NANO_OK) {
         nano_devmgr_free(dm);
         return -ENOMEM;
     }
@@ -1133,7 +1039,7 @@ nano_devmgr_free(struct nano_devmgr *dm)
         return;
     nano_list_foreach_safe(it, tmp, &dm->devs)
         dev_destroy(NANO_CONTAINER_OF(it, struct nano_dev, link));
-    nano_cfg_free(dm->overlay);
+    nano_overlay_free(&dm->ov);
     nano_free(dm->state_dir);
     nano_free(dm);
 }

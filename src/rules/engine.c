@@ -41,6 +41,7 @@
 #include "core/loop.h"
 #include "core/mem.h"
 #include "core/metrics.h"
+#include "core/overlay.h"
 #include "core/state.h"
 #include "core/time.h"
 #include "core/topic.h"
@@ -139,8 +140,7 @@ struct nano_rules {
     char                 *state_dir;
     struct nano_rules_io  io;
     struct nano_list      svcs;
-    struct nano_cfg_doc  *overlay;
-    struct nano_cfg_node *ov_started, *ov_stopped, *ov_removed;
+    struct nano_overlay   ov;            /* the persisted run-time changes */
     struct nano_timer     retry;
     struct nano_sub      *watch;         /* sensors/#, while a service waits */
     size_t                watch_topics;  /* bus topics at the last retry */
@@ -1259,120 +1259,22 @@ settings_enabled(const struct nano_cfg_node *settings)
 
 /* ---- overlay (persisted run-time changes) ----------------------------------------- */
 
-static bool
-list_has(const struct nano_cfg_node *list, const char *name)
-{
-    for (const struct nano_cfg_node *n = list ? list->child : NULL; n; n = n->next)
-        if (n->kind == NANO_CFG_SCALAR && strcmp(n->str, name) == 0)
-            return true;
-    return false;
-}
-
-static void
-list_del(struct nano_cfg_node *list, const char *name)
-{
-    struct nano_cfg_node *n = list->child, *next;
-
-    for (; n; n = next) {
-        next = n->next;
-        if (n->kind == NANO_CFG_SCALAR && strcmp(n->str, name) == 0)
-            nano_cfg_unlink(n);
-    }
-}
-
-static void
-list_put(struct nano_rules *rs, struct nano_cfg_node *list, const char *name)
-{
-    if (!list_has(list, name))
-        nano_cfg_add(rs->overlay, list, NULL, NANO_CFG_SCALAR, name, true);
-}
+/* services.json: "started" entries, and the "stopped" and "removed" lists. */
+#define OV_STOPPED 0
+#define OV_REMOVED 1
 
 static int
-overlay_init(struct nano_rules *rs)
+check_saved(const struct nano_cfg_node *settings, const char *name,
+            struct nano_diag *d, void *arg)
 {
-    struct nano_cfg_node *root;
-
-    nano_cfg_free(rs->overlay);
-    rs->overlay = nano_cfg_new(STATE_FILE);
-    if (!rs->overlay)
-        return -ENOMEM;
-    root = nano_cfg_root(rs->overlay);
-    rs->ov_started = nano_cfg_add(rs->overlay, root, "started", NANO_CFG_MAP, NULL, false);
-    rs->ov_stopped = nano_cfg_add(rs->overlay, root, "stopped", NANO_CFG_LIST, NULL, false);
-    rs->ov_removed = nano_cfg_add(rs->overlay, root, "removed", NANO_CFG_LIST, NULL, false);
-    if (!rs->ov_started || !rs->ov_stopped || !rs->ov_removed)
-        return -ENOMEM;
-    return NANO_OK;
-}
-
-static int
-overlay_save(struct nano_rules *rs)
-{
-    struct nano_buf b;
-    int rc;
-
-    if (!rs->state_dir)
-        return NANO_OK;
-    nano_buf_init(&b, NANO_STATE_MAX);
-    rc = nano_cfg_to_json(nano_cfg_root(rs->overlay), &b);
-    if (rc == NANO_OK)
-        rc = nano_state_write(rs->state_dir, STATE_FILE, b.data ? b.data : "{}",
-                              b.len);
-    if (rc != NANO_OK)
-        nano_logf(NANO_LOG_ERR, "rules", "cannot save %s/%s: %s", rs->state_dir,
-                  STATE_FILE, nano_strerror(rc));
-    nano_buf_free(&b);
-    return rc;
+    (void)arg;
+    return validate_one(settings, name, d);
 }
 
 int
 nano_rules_load_state(struct nano_rules *rs, struct nano_diag *d)
 {
-    struct nano_buf b;
-    struct nano_cfg_doc *doc = NULL;
-    struct nano_cfg_node *root, *n;
-    int rc;
-
-    if (!rs->state_dir)
-        return NANO_OK;
-    nano_buf_init(&b, NANO_STATE_MAX);
-    rc = nano_state_read(rs->state_dir, STATE_FILE, &b, d);
-    if (rc == -ENOENT) {
-        nano_buf_free(&b);
-        return NANO_OK;
-    }
-    if (rc == NANO_OK)
-        rc = nano_cfg_parse_json(b.data ? b.data : "", b.len, STATE_FILE, &doc, d);
-    nano_buf_free(&b);
-    if (rc != NANO_OK)
-        return rc == NANO_EPARSE ? NANO_ECORRUPT : rc;
-    if ((rc = overlay_init(rs)) != NANO_OK)
-        goto out;
-    root = nano_cfg_root(doc);
-    n = nano_cfg_get(root, "started");
-    for (struct nano_cfg_node *c = n && n->kind == NANO_CFG_MAP ? n->child : NULL;
-         c; c = c->next) {
-        struct nano_diag vd = { .origin = STATE_FILE };
-        if (validate_one(c, c->key, &vd) != NANO_OK) {
-            nano_logf(NANO_LOG_WARN, "rules", "saved service '%s' skipped: %s",
-                      c->key, vd.msg);
-            continue;
-        }
-        nano_cfg_copy(rs->overlay, rs->ov_started, c->key, c);
-    }
-    n = nano_cfg_get(root, "stopped");
-    for (struct nano_cfg_node *c = n && n->kind == NANO_CFG_LIST ? n->child : NULL;
-         c; c = c->next)
-        if (c->kind == NANO_CFG_SCALAR)
-            list_put(rs, rs->ov_stopped, c->str);
-    n = nano_cfg_get(root, "removed");
-    for (struct nano_cfg_node *c = n && n->kind == NANO_CFG_LIST ? n->child : NULL;
-         c; c = c->next)
-        if (c->kind == NANO_CFG_SCALAR)
-            list_put(rs, rs->ov_removed, c->str);
-out:
-    nano_cfg_free(doc);
-    return rc;
+    return nano_overlay_load(&rs->ov, rs->state_dir, check_saved, NULL, d);
 }
 
 /* ---- config apply --------------------------------------------------------------- */
@@ -1397,7 +1299,7 @@ reconcile_one(struct nano_rules *rs, const char *name,
     }
     s->from_config = from_config;
     s->installed = !from_config;
-    s->want_running = settings_enabled(settings) && !list_has(rs->ov_stopped, name);
+    s->want_running = settings_enabled(settings) && !nano_overlay_listed(&rs->ov, OV_STOPPED, name);
     if (s->want_running && s->status == SVC_STOPPED) {
         if (svc_run(s, true, &d, NULL) != NANO_OK)
             nano_logf(NANO_LOG_ERR, "rules", "%s", d.msg);
@@ -1417,18 +1319,19 @@ nano_rules_apply_config(struct nano_rules *rs,
     nano_list_foreach_safe(it, tmp, &rs->svcs) {
         struct svc *s = NANO_CONTAINER_OF(it, struct svc, link);
         bool in_cfg = services && nano_cfg_get(services, s->name) &&
-                      !list_has(rs->ov_removed, s->name);
-        bool in_ov = nano_cfg_get(rs->ov_started, s->name) != NULL;
+                      !nano_overlay_listed(&rs->ov, OV_REMOVED, s->name);
+        bool in_ov = nano_overlay_get(&rs->ov, s->name) != NULL;
         if (!in_cfg && !in_ov)
             svc_destroy(s);
     }
     for (const struct nano_cfg_node *n = services ? services->child : NULL; n;
          n = n->next) {
-        if (list_has(rs->ov_removed, n->key) || nano_cfg_get(rs->ov_started, n->key))
+        if (nano_overlay_listed(&rs->ov, OV_REMOVED, n->key) ||
+            nano_overlay_get(&rs->ov, n->key))
             continue;
         reconcile_one(rs, n->key, n, true);
     }
-    for (const struct nano_cfg_node *n = rs->ov_started->child; n; n = n->next)
+    for (const struct nano_cfg_node *n = rs->ov.added->child; n; n = n->next)
         reconcile_one(rs, n->key, n, false);
     return NANO_OK;
 }
@@ -1450,11 +1353,11 @@ nano_rules_start(struct nano_rules *rs, const char *name,
         if (!s)
             return nano_diag_set(d, NANO_ENOTFOUND, 0, 0, "no service '%s'",
                                  name);
-        list_del(rs->ov_stopped, name);
+        nano_overlay_list_del(&rs->ov, OV_STOPPED, name);
         s->want_running = true;
         if ((rc = svc_run(s, false, d, err)) != NANO_OK)
             return rc;
-        return overlay_save(rs);
+        return nano_overlay_save(&rs->ov, rs->state_dir);
     }
     if (!valid_name(name))
         return nano_diag_set(d, NANO_ESCHEMA, 0, 0, "service name '%s': use "
@@ -1480,11 +1383,11 @@ nano_rules_start(struct nano_rules *rs, const char *name,
             return nano_diag_set(d, NANO_EEXISTS, config->line, config->col,
                                  "service '%s' already exists with other "
                                  "settings; remove it first", name);
-        list_del(rs->ov_stopped, name);
+        nano_overlay_list_del(&rs->ov, OV_STOPPED, name);
         s->want_running = true;
         if ((rc = svc_run(s, false, d, err)) != NANO_OK)
             return rc;
-        return overlay_save(rs);
+        return nano_overlay_save(&rs->ov, rs->state_dir);
     }
     if (!(s = svc_create(rs, name, config)))
         return nano_diag_set(d, -ENOMEM, 0, 0, "out of memory");
@@ -1494,16 +1397,16 @@ nano_rules_start(struct nano_rules *rs, const char *name,
         svc_destroy(s);
         return rc;
     }
-    copy = nano_cfg_copy(rs->overlay, rs->ov_started, name, config);
+    copy = nano_overlay_put(&rs->ov, name, config);
     if (!copy) {
         svc_destroy(s);
         return nano_diag_set(d, -ENOMEM, 0, 0, "out of memory");
     }
-    list_del(rs->ov_removed, name);
-    list_del(rs->ov_stopped, name);
-    if ((rc = overlay_save(rs)) != NANO_OK) {
+    nano_overlay_list_del(&rs->ov, OV_REMOVED, name);
+    nano_overlay_list_del(&rs->ov, OV_STOPPED, name);
+    if ((rc = nano_overlay_save(&rs->ov, rs->state_dir)) != NANO_OK) {
         /* Not persisted means not started: undo. */
-        nano_cfg_unlink(copy);
+        nano_overlay_drop(&rs->ov, name);
         svc_destroy(s);
         return nano_diag_set(d, rc, 0, 0, "cannot persist service '%s': %s",
                              name, nano_strerror(rc));
@@ -1520,9 +1423,9 @@ nano_rules_stop(struct nano_rules *rs, const char *name)
         return NANO_ENOTFOUND;
     s->want_running = false;
     svc_halt(s);
-    list_put(rs, rs->ov_stopped, name);
+    nano_overlay_list_add(&rs->ov, OV_STOPPED, name);
     nano_logf(NANO_LOG_INFO, "rules", "service '%s' stopped", name);
-    return overlay_save(rs);
+    return nano_overlay_save(&rs->ov, rs->state_dir);
 }
 
 int
@@ -1536,14 +1439,14 @@ nano_rules_restart(struct nano_rules *rs, const char *name)
         return NANO_ENOTFOUND;
     svc_halt(s);
     s->want_running = true;
-    list_del(rs->ov_stopped, name);
+    nano_overlay_list_del(&rs->ov, OV_STOPPED, name);
     rc = svc_run(s, true, &d, NULL);
     if (rc != NANO_OK)
         nano_logf(NANO_LOG_ERR, "rules", "%s", d.msg);
     else
         nano_logf(NANO_LOG_INFO, "rules", "service '%s' restarted", name);
     {
-        int src = overlay_save(rs);
+        int src = nano_overlay_save(&rs->ov, rs->state_dir);
         return rc != NANO_OK ? rc : src;
     }
 }
@@ -1552,18 +1455,16 @@ int
 nano_rules_remove(struct nano_rules *rs, const char *name)
 {
     struct svc *s = svc_find(rs, name);
-    struct nano_cfg_node *n;
 
     if (!s)
         return NANO_ENOTFOUND;
-    if ((n = nano_cfg_get(rs->ov_started, name)))
-        nano_cfg_unlink(n);
+    nano_overlay_drop(&rs->ov, name);
     if (s->from_config)
-        list_put(rs, rs->ov_removed, name);
-    list_del(rs->ov_stopped, name);
+        nano_overlay_list_add(&rs->ov, OV_REMOVED, name);
+    nano_overlay_list_del(&rs->ov, OV_STOPPED, name);
     svc_destroy(s);
     nano_logf(NANO_LOG_INFO, "rules", "service '%s' removed", name);
-    return overlay_save(rs);
+    return nano_overlay_save(&rs->ov, rs->state_dir);
 }
 
 /* ---- engine ------------------------------------------------------------------------ */
@@ -1584,7 +1485,8 @@ nano_rules_new(struct nano_loop *loop, struct nano_bus *bus,
     nano_list_init(&rs->svcs);
     nano_timer_init(&rs->retry, on_retry);
     if ((state_dir && !(rs->state_dir = nano_strdup(state_dir))) ||
-        overlay_init(rs) != NANO_OK) {
+        nano_overlay_init(&rs->ov, STATE_FILE, "rules", "started", "stopped",
+                          "removed") != NANO_OK) {
         nano_rules_free(rs);
         return -ENOMEM;
     }
@@ -1617,7 +1519,7 @@ nano_rules_free(struct nano_rules *rs)
     nano_list_foreach_safe(it, tmp, &rs->svcs)
         svc_destroy(NANO_CONTAINER_OF(it, struct svc, link));
     retry_idle(rs);
-    nano_cfg_free(rs->overlay);
+    nano_overlay_free(&rs->ov);
     nano_free(rs->state_dir);
     nano_free(rs);
 }
