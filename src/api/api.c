@@ -100,6 +100,32 @@ api__respond_diag(struct nano_http_req *req, int status, const char *code,
     api__json_send(req, status, &b, &w);
 }
 
+void
+api__respond_result(struct nano_http_req *req, const char *name,
+                    const char *result)
+{
+    struct nano_buf b;
+    struct nano_json w;
+
+    api__json_begin(&b, &w);
+    nano_json_obj_begin(&w);
+    nano_json_key(&w, "name");
+    nano_json_str(&w, name);
+    nano_json_key(&w, "result");
+    nano_json_str(&w, result);
+    nano_json_obj_end(&w);
+    api__json_send(req, 200, &b, &w);
+}
+
+void
+api__respond_rc(struct nano_http_req *req, int rc, const char *what)
+{
+    const char *code;
+    int status = api__status_of(rc, &code);
+
+    nano_http_respond_error(req, status, code, "%s: %s", what, nano_strerror(rc));
+}
+
 int
 api__status_of(int rc, const char **code_out)
 {

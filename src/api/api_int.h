@@ -39,6 +39,15 @@ void api__json_begin(struct nano_buf *b, struct nano_json *w);
 void api__json_send(struct nano_http_req *req, int status, struct nano_buf *b,
                     struct nano_json *w);
 
+/* {"name": name, "result": result} with 200 (enable, disable, remove...).
+ * Completes req. */
+void api__respond_result(struct nano_http_req *req, const char *name,
+                         const char *result);
+
+/* An error from rc: status and code from api__status_of(), message
+ * "<what>: <strerror>".  Completes req. */
+void api__respond_rc(struct nano_http_req *req, int rc, const char *what);
+
 /* Map a Nano error to an HTTP status and error code. */
 int  api__status_of(int rc, const char **code_out);
 

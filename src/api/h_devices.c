@@ -24,31 +24,6 @@
 #include "drivers/devmgr.h"
 
 static void
-respond_rc(struct nano_http_req *req, int rc, const char *what)
-{
-    const char *code;
-    int status = api__status_of(rc, &code);
-
-    nano_http_respond_error(req, status, code, "%s: %s", what, nano_strerror(rc));
-}
-
-static void
-respond_ok(struct nano_http_req *req, const char *name, const char *state)
-{
-    struct nano_buf b;
-    struct nano_json w;
-
-    api__json_begin(&b, &w);
-    nano_json_obj_begin(&w);
-    nano_json_key(&w, "name");
-    nano_json_str(&w, name);
-    nano_json_key(&w, "result");
-    nano_json_str(&w, state);
-    nano_json_obj_end(&w);
-    api__json_send(req, 200, &b, &w);
-}
-
-static void
 get_drivers(struct nano_http_req *req, const struct nano_route_match *m, void *arg)
 {
     struct nano_buf b;
@@ -201,9 +176,9 @@ set_enabled(struct nano_http_req *req, const struct nano_route_match *m,
     if (rc == NANO_ENOTFOUND)
         nano_http_respond_error(req, 404, "not_found", "no device '%s'", name);
     else if (rc != NANO_OK)
-        respond_rc(req, rc, name);
+        api__respond_rc(req, rc, name);
     else
-        respond_ok(req, name, on ? "enabled" : "disabled");
+        api__respond_result(req, name, on ? "enabled" : "disabled");
 }
 
 static void
@@ -228,9 +203,9 @@ delete_device(struct nano_http_req *req, const struct nano_route_match *m, void 
     if (rc == NANO_ENOTFOUND)
         nano_http_respond_error(req, 404, "not_found", "no device '%s'", name);
     else if (rc != NANO_OK)
-        respond_rc(req, rc, name);
+        api__respond_rc(req, rc, name);
     else
-        respond_ok(req, name, "removed");
+        api__respond_result(req, name, "removed");
 }
 
 int

@@ -67,22 +67,6 @@ respond_module(struct nano_http_req *req, struct nano_api *api, int status,
     api__json_send(req, status, &b, &w);
 }
 
-static void
-respond_ok(struct nano_http_req *req, const char *name, const char *result)
-{
-    struct nano_buf b;
-    struct nano_json w;
-
-    api__json_begin(&b, &w);
-    nano_json_obj_begin(&w);
-    nano_json_key(&w, "name");
-    nano_json_str(&w, name);
-    nano_json_key(&w, "result");
-    nano_json_str(&w, result);
-    nano_json_obj_end(&w);
-    api__json_send(req, 200, &b, &w);
-}
-
 /* Decode the body's "wasm" member.  Returns owned bytes (nano_free) or
  * NULL after answering the request. */
 static uint8_t *
@@ -235,7 +219,7 @@ set_enabled(struct nano_http_req *req, const struct nano_route_match *m,
         nano_http_respond_error(req, 500, "internal", "%s: %s", name,
                                 nano_strerror(rc));
     else
-        respond_ok(req, name, on ? "enabled" : "disabled");
+        api__respond_result(req, name, on ? "enabled" : "disabled");
 }
 
 static void
@@ -267,7 +251,7 @@ delete_module(struct nano_http_req *req, const struct nano_route_match *m,
                                 "but the change was not persisted: %s", name,
                                 nano_strerror(rc));
     else
-        respond_ok(req, name, "unloaded");
+        api__respond_result(req, name, "unloaded");
 }
 
 int

@@ -84,16 +84,14 @@ respond_status(struct nano_http_req *req, struct nano_api *api,
 static void
 respond_rc(struct nano_http_req *req, int rc, const char *name)
 {
-    const char *code;
-    int status;
+    char what[96];
 
     if (rc == NANO_ENOTFOUND) {
         nano_http_respond_error(req, 404, "not_found", "no service '%s'", name);
         return;
     }
-    status = api__status_of(rc, &code);
-    nano_http_respond_error(req, status, code, "service '%s': %s", name,
-                            nano_strerror(rc));
+    snprintf(what, sizeof what, "service '%s'", name);
+    api__respond_rc(req, rc, what);
 }
 
 static void
