@@ -98,6 +98,21 @@ nano_topic_match(const char *f, const char *t)
     }
 }
 
+bool
+nano_name_valid(const char *s, size_t max, const char *extra)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > max)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+              (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' ||
+              (extra && strchr(extra, *s))))
+            return false;
+    return true;
+}
+
 int
 nano_topic_level(const char *topic, unsigned idx, char *out, size_t cap)
 {

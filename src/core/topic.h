@@ -23,6 +23,11 @@ int nano_topic_filter_check(const char *filter, const char **why);
 /* Does filter match topic?  Both assumed valid. */
 bool nano_topic_match(const char *filter, const char *topic);
 
+/* A name users give things that become topic levels or file names (device
+ * instances, services, modules, buses): 1..max bytes of ASCII letters,
+ * digits, '_', '-' and any character in extra (NULL: none). */
+bool nano_name_valid(const char *s, size_t max, const char *extra);
+
 /* Copy level idx (0-based) of topic into out; returns its length or -1. */
 int nano_topic_level(const char *topic, unsigned idx, char *out, size_t cap);
 

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/topic.h"
 #include "core/bus.h"
 #include "core/buf.h"
 #include "core/cfg.h"
@@ -106,15 +107,7 @@ nano_dev_state_name(enum nano_dev_state s)
 static bool
 valid_instance_name(const char *s)
 {
-    size_t n = strlen(s);
-
-    if (n == 0 || n > NANO_DEV_NAME_MAX)
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-              (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
-            return false;
-    return true;
+    return nano_name_valid(s, NANO_DEV_NAME_MAX, NULL);
 }
 
 static const struct nano_param *

@@ -201,15 +201,7 @@ static const struct nano_cfg_field service_schema = {
 static bool
 valid_name(const char *s)
 {
-    size_t n = strlen(s);
-
-    if (n == 0 || n > NAME_MAX_LEN)
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-              (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
-            return false;
-    return true;
+    return nano_name_valid(s, NAME_MAX_LEN, ".");
 }
 
 /* A definition read from a validated settings map.  Strings borrow the

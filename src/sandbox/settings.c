@@ -170,15 +170,7 @@ static const struct nano_cfg_field module_item = {
 bool
 sb_valid_name(const char *s)
 {
-    size_t n = strlen(s);
-
-    if (n == 0 || n > NANO_SANDBOX_NAME_MAX)
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-              (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
-            return false;
-    return true;
+    return nano_name_valid(s, NANO_SANDBOX_NAME_MAX, NULL);
 }
 
 static unsigned

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/topic.h"
 #include "core/json.h"
 #include "core/mem.h"
 #include "hal/hal_int.h"
@@ -101,15 +102,7 @@ sim__bus_exists(const char *bus, enum sim_kind kind)
 static bool
 bus_name_ok(const char *s)
 {
-    size_t n = strlen(s);
-
-    if (n == 0 || n >= HAL_NAME_MAX)
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-              (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
-            return false;
-    return true;
+    return nano_name_valid(s, HAL_NAME_MAX - 1, ".");
 }
 
 /* Parse addr for kind into the canonical text and number. */
