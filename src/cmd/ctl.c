@@ -127,6 +127,16 @@ ctl_call_print_json(const char *method, const char *target, const char *body)
     return rc;
 }
 
+int
+ctl_fetch(const char *method, const char *target, const char *body,
+          struct nano_cfg_doc **doc_out)
+{
+    *doc_out = NULL;
+    if (ctl_json)
+        return ctl_call_print_json(method, target, body);
+    return ctl_call(method, target, body, doc_out, NULL);
+}
+
 /* ---- formatting helpers --------------------------------------------------------- */
 
 const char *

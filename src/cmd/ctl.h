@@ -40,6 +40,13 @@ int ctl_api_error(int status, const struct nano_buf *body);
 int ctl_call(const char *method, const char *target, const char *body,
              struct nano_cfg_doc **doc_out, struct nano_buf *raw_out);
 
+/* What most commands do: one request; with --json the body is printed as it
+ * came and *doc_out is NULL, otherwise the parsed body is in *doc_out
+ * (Returns owned; nano_cfg_free).  Returns 0 or the exit code (printed).
+ * Callers write: if ((rc = ctl_fetch(...)) || !doc) return rc; */
+int ctl_fetch(const char *method, const char *target, const char *body,
+              struct nano_cfg_doc **doc_out);
+
 /* --json: one request, its body printed as it came. */
 int ctl_call_print_json(const char *method, const char *target,
                         const char *body);

@@ -48,9 +48,7 @@ ctl_cmd_gpio(int argc, char **argv)
     int rc;
 
     if (!strcmp(sub, "list") && argc == 2) {
-        if (ctl_json)
-            return ctl_call_print_json("GET", "/v1/pins", NULL);
-        if ((rc = ctl_call("GET", "/v1/pins", NULL, &doc, NULL)))
+        if ((rc = ctl_fetch("GET", "/v1/pins", NULL, &doc)) || !doc)
             return rc;
         if (!nano_cfg_root(doc)->count)
             printf("(no pins; declare them in the config's pins: section)\n");
@@ -61,9 +59,8 @@ ctl_cmd_gpio(int argc, char **argv)
     }
     if (!strcmp(sub, "get") && argc == 3) {
         pin_target(&t, argv[2]);
-        rc = ctl_json ? ctl_call_print_json("GET", t.data, NULL)
-                      : ctl_call("GET", t.data, NULL, &doc, NULL);
-        if (rc == 0 && !ctl_json) {
+        rc = ctl_fetch("GET", t.data, NULL, &doc);
+        if (rc == 0 && doc) {
             const char *level = ctl_str(nano_cfg_root(doc), "level", "-");
             printf("%s\n", !strcmp(level, "1") ? "HIGH" : !strcmp(level, "0") ? "LOW"
                                                                                : "unknown");
@@ -79,9 +76,8 @@ ctl_cmd_gpio(int argc, char **argv)
         nano_buf_puts(&body, "{\"level\":");
         ctl_buf_json_str(&body, argv[3]);
         nano_buf_putc(&body, '}');
-        rc = ctl_json ? ctl_call_print_json("POST", t.data, body.data)
-                      : ctl_call("POST", t.data, body.data, &doc, NULL);
-        if (rc == 0 && !ctl_json)
+        rc = ctl_fetch("POST", t.data, body.data, &doc);
+        if (rc == 0 && doc)
             print_pin(nano_cfg_root(doc));
         nano_cfg_free(doc);
         nano_buf_free(&body);
@@ -103,9 +99,7 @@ ctl_cmd_sim(int argc, char **argv)
     int rc;
 
     if (!strcmp(sub, "list") && argc == 2) {
-        if (ctl_json)
-            return ctl_call_print_json("GET", "/v1/sim", NULL);
-        if ((rc = ctl_call("GET", "/v1/sim", NULL, &doc, NULL)))
+        if ((rc = ctl_fetch("GET", "/v1/sim", NULL, &doc)) || !doc)
             return rc;
         for (const struct nano_cfg_node *e = nano_cfg_root(doc)->child; e; e = e->next) {
             const struct nano_cfg_node *vals = nano_cfg_get(e, "values");
@@ -154,8 +148,7 @@ ctl_cmd_sim(int argc, char **argv)
             nano_buf_putc(&body, '}');
         }
         nano_buf_putc(&body, '}');
-        rc = ctl_json ? ctl_call_print_json("POST", "/v1/sim", body.data)
-                      : ctl_call("POST", "/v1/sim", body.data, &doc, NULL);
+        rc = ctl_fetch("POST", "/v1/sim", body.data, &doc);
         nano_cfg_free(doc);
         nano_buf_free(&body);
         return rc;

@@ -627,8 +627,7 @@ cmd_load(int argc, char **argv)
         nano_buf_puts(&body, ",\"enabled\":false");
     nano_buf_putc(&body, '}');
     target_of(&target, NULL, NULL);
-    rc = ctl_json ? ctl_call_print_json("POST", target.data, body.data)
-                  : ctl_call("POST", target.data, body.data, &doc, NULL);
+    rc = ctl_fetch("POST", target.data, body.data, &doc);
     if (rc == 0 && doc)
         print_summary(nano_cfg_root(doc), "loaded");
     nano_cfg_free(doc);
@@ -656,8 +655,7 @@ cmd_reload(int argc, char **argv)
     }
     nano_buf_putc(&body, '}');
     target_of(&target, argv[1], "reload");
-    rc = ctl_json ? ctl_call_print_json("POST", target.data, body.data)
-                  : ctl_call("POST", target.data, body.data, &doc, NULL);
+    rc = ctl_fetch("POST", target.data, body.data, &doc);
     if (rc == 0 && doc)
         print_summary(nano_cfg_root(doc), "reloaded");
     nano_cfg_free(doc);
@@ -674,8 +672,7 @@ action(const char *method, const char *name, const char *verb)
     int rc;
 
     target_of(&target, name, verb);
-    rc = ctl_json ? ctl_call_print_json(method, target.data, NULL)
-                  : ctl_call(method, target.data, NULL, &doc, NULL);
+    rc = ctl_fetch(method, target.data, NULL, &doc);
     if (rc == 0 && doc)
         printf("%s: %s\n", name, ctl_str(nano_cfg_root(doc), "result", "ok"));
     nano_cfg_free(doc);
@@ -708,9 +705,7 @@ cmd_list(void)
     char traps[256];
     int rc;
 
-    if (ctl_json)
-        return ctl_call_print_json("GET", "/v1/sandbox", NULL);
-    if ((rc = ctl_call("GET", "/v1/sandbox", NULL, &doc, NULL)))
+    if ((rc = ctl_fetch("GET", "/v1/sandbox", NULL, &doc)) || !doc)
         return rc;
     list = nano_cfg_root(doc);
     if (!list->count)
@@ -753,14 +748,9 @@ cmd_status(const char *name)
     int rc;
 
     target_of(&target, name, NULL);
-    if (ctl_json) {
-        rc = ctl_call_print_json("GET", target.data, NULL);
-        nano_buf_free(&target);
-        return rc;
-    }
-    rc = ctl_call("GET", target.data, NULL, &doc, NULL);
+    rc = ctl_fetch("GET", target.data, NULL, &doc);
     nano_buf_free(&target);
-    if (rc)
+    if (rc || !doc)
         return rc;
     r = nano_cfg_root(doc);
     subs = nano_cfg_get(r, "subscriptions");

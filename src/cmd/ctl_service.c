@@ -88,9 +88,8 @@ cmd_start(int argc, char **argv)
         }
     }
     nano_buf_putc(&body, '}');
-    rc = ctl_json ? ctl_call_print_json("POST", "/v1/services", body.data)
-                  : ctl_call("POST", "/v1/services", body.data, &doc, NULL);
-    if (rc == 0 && !ctl_json)
+    rc = ctl_fetch("POST", "/v1/services", body.data, &doc);
+    if (rc == 0 && doc)
         printf("service %s: %s (%s)\n", name,
                ctl_str(nano_cfg_root(doc), "status", "running"),
                ctl_str(nano_cfg_root(doc), "state", "idle"));
@@ -119,9 +118,7 @@ cmd_list(void)
     struct nano_cfg_doc *doc;
     int rc;
 
-    if (ctl_json)
-        return ctl_call_print_json("GET", "/v1/services", NULL);
-    if ((rc = ctl_call("GET", "/v1/services", NULL, &doc, NULL)))
+    if ((rc = ctl_fetch("GET", "/v1/services", NULL, &doc)) || !doc)
         return rc;
     if (!nano_cfg_root(doc)->count)
         printf("(no services; see nanoctl service start)\n");
@@ -149,14 +146,9 @@ cmd_status(const char *name)
     int rc;
 
     service_target(&t, name, NULL);
-    if (ctl_json) {
-        rc = ctl_call_print_json("GET", t.data, NULL);
-        nano_buf_free(&t);
-        return rc;
-    }
-    rc = ctl_call("GET", t.data, NULL, &doc, NULL);
+    rc = ctl_fetch("GET", t.data, NULL, &doc);
     nano_buf_free(&t);
-    if (rc)
+    if (rc || !doc)
         return rc;
     s = nano_cfg_root(doc);
     det = nano_cfg_get(s, "detail");
@@ -209,14 +201,9 @@ cmd_explain(const char *name, const char *topic)
         nano_buf_puts(&t, "?topic=");
         ctl_buf_query_str(&t, topic);
     }
-    if (ctl_json) {
-        rc = ctl_call_print_json("GET", t.data, NULL);
-        nano_buf_free(&t);
-        return rc;
-    }
-    rc = ctl_call("GET", t.data, NULL, &doc, NULL);
+    rc = ctl_fetch("GET", t.data, NULL, &doc);
     nano_buf_free(&t);
-    if (rc)
+    if (rc || !doc)
         return rc;
     r = nano_cfg_root(doc);
     printf("%s: %s\n", ctl_str(r, "service", name), ctl_str(r, "why", ""));
@@ -268,9 +255,8 @@ ctl_cmd_service(int argc, char **argv)
         argc == 3) {
         bool remove = !strcmp(sub, "remove");
         service_target(&t, argv[2], remove ? NULL : sub);
-        rc = ctl_json ? ctl_call_print_json(remove ? "DELETE" : "POST", t.data, NULL)
-                      : ctl_call(remove ? "DELETE" : "POST", t.data, NULL, &doc, NULL);
-        if (rc == 0 && !ctl_json)
+        rc = ctl_fetch(remove ? "DELETE" : "POST", t.data, NULL, &doc);
+        if (rc == 0 && doc)
             printf("service %s: %s\n", argv[2], remove ? "removed" :
                    !strcmp(sub, "stop") ? "stopped" : "restarted");
         nano_cfg_free(doc);

@@ -44,9 +44,7 @@ cmd_status(int argc, char **argv)
         fprintf(stderr, "usage: nanoctl status\n");
         return EXIT_USAGE;
     }
-    if (ctl_json)
-        return ctl_call_print_json("GET", "/v1/status", NULL);
-    if ((rc = ctl_call("GET", "/v1/status", NULL, &doc, NULL)))
+    if ((rc = ctl_fetch("GET", "/v1/status", NULL, &doc)) || !doc)
         return rc;
     r = nano_cfg_root(doc);
     mem = nano_cfg_get(r, "memory");
@@ -122,8 +120,7 @@ cmd_pub(int argc, char **argv)
         ctl_buf_json_str(&body, unit);
     }
     nano_buf_putc(&body, '}');
-    rc = ctl_json ? ctl_call_print_json("POST", "/v1/publish", body.data)
-                  : ctl_call("POST", "/v1/publish", body.data, &doc, NULL);
+    rc = ctl_fetch("POST", "/v1/publish", body.data, &doc);
     nano_buf_free(&body);
     nano_cfg_free(doc);
     return rc;
@@ -156,9 +153,7 @@ cmd_read(int argc, char **argv)
     nano_buf_init(&target, 4096);
     nano_buf_puts(&target, "/v1/value?topic=");
     ctl_buf_query_str(&target, argv[1]);
-    if (ctl_json) {
-        rc = ctl_call_print_json("GET", target.data, NULL);
-    } else if ((rc = ctl_call("GET", target.data, NULL, &doc, NULL)) == 0) {
+    if ((rc = ctl_fetch("GET", target.data, NULL, &doc)) == 0 && doc) {
         print_reading(nano_cfg_root(doc), true);
         nano_cfg_free(doc);
     }
@@ -180,9 +175,7 @@ cmd_topics(int argc, char **argv)
     nano_buf_init(&target, 4096);
     nano_buf_puts(&target, "/v1/topics?filter=");
     ctl_buf_query_str(&target, argc == 2 ? argv[1] : "#");
-    if (ctl_json) {
-        rc = ctl_call_print_json("GET", target.data, NULL);
-    } else if ((rc = ctl_call("GET", target.data, NULL, &doc, NULL)) == 0) {
+    if ((rc = ctl_fetch("GET", target.data, NULL, &doc)) == 0 && doc) {
         const struct nano_cfg_node *list = nano_cfg_root(doc);
         if (!list->count)
             printf("(no topics)\n");
@@ -306,9 +299,7 @@ cmd_driver_list(void)
     struct nano_cfg_doc *doc;
     int rc;
 
-    if (ctl_json)
-        return ctl_call_print_json("GET", "/v1/drivers", NULL);
-    if ((rc = ctl_call("GET", "/v1/drivers", NULL, &doc, NULL)))
+    if ((rc = ctl_fetch("GET", "/v1/drivers", NULL, &doc)) || !doc)
         return rc;
     for (const struct nano_cfg_node *d = nano_cfg_root(doc)->child; d; d = d->next)
         printf("%-10s %s\n", ctl_str(d, "name", "?"), ctl_str(d, "summary", ""));
@@ -327,14 +318,9 @@ cmd_driver_show(const char *name)
     nano_buf_init(&target, 1024);
     nano_buf_puts(&target, "/v1/drivers/");
     ctl_buf_query_str(&target, name);
-    if (ctl_json) {
-        rc = ctl_call_print_json("GET", target.data, NULL);
-        nano_buf_free(&target);
-        return rc;
-    }
-    rc = ctl_call("GET", target.data, NULL, &doc, NULL);
+    rc = ctl_fetch("GET", target.data, NULL, &doc);
     nano_buf_free(&target);
-    if (rc)
+    if (rc || !doc)
         return rc;
     r = nano_cfg_root(doc);
     printf("%s - %s\n", ctl_str(r, "name", "?"), ctl_str(r, "summary", ""));
@@ -421,9 +407,8 @@ install(const char *driver, const char *name, const char *interval,
         *eq = '=';
     }
     nano_buf_puts(&body, "}}");
-    rc = ctl_json ? ctl_call_print_json("POST", "/v1/devices", body.data)
-                  : ctl_call("POST", "/v1/devices", body.data, &doc, NULL);
-    if (rc == 0 && !ctl_json)
+    rc = ctl_fetch("POST", "/v1/devices", body.data, &doc);
+    if (rc == 0 && doc)
         printf("installed %s (driver %s)%s\n", name ? name : driver, driver,
                enable ? ", enabled" : ", disabled (nanoctl driver enable to start)");
     nano_cfg_free(doc);
@@ -514,9 +499,8 @@ device_action(const char *verb, const char *method, const char *name)
     ctl_buf_query_str(&target, name);
     if (verb)
         nano_buf_printf(&target, "/%s", verb);
-    rc = ctl_json ? ctl_call_print_json(method, target.data, NULL)
-                  : ctl_call(method, target.data, NULL, &doc, NULL);
-    if (rc == 0 && !ctl_json)
+    rc = ctl_fetch(method, target.data, NULL, &doc);
+    if (rc == 0 && doc)
         printf("%s: %s\n", name, ctl_str(nano_cfg_root(doc), "result", "ok"));
     nano_cfg_free(doc);
     nano_buf_free(&target);
@@ -574,10 +558,9 @@ cmd_devices(int argc, char **argv)
         nano_buf_init(&target, 1024);
         nano_buf_puts(&target, "/v1/devices/");
         ctl_buf_query_str(&target, argv[1]);
-        rc = ctl_json ? ctl_call_print_json("GET", target.data, NULL)
-                      : ctl_call("GET", target.data, NULL, &doc, NULL);
+        rc = ctl_fetch("GET", target.data, NULL, &doc);
         nano_buf_free(&target);
-        if (rc || ctl_json)
+        if (rc || !doc)
             return rc;
         /* Show the one instance like a one-row list. */
         struct nano_cfg_doc *wrap = nano_cfg_new("devices");
@@ -587,9 +570,7 @@ cmd_devices(int argc, char **argv)
         nano_cfg_free(doc);
         doc = wrap;
     } else {
-        if (ctl_json)
-            return ctl_call_print_json("GET", "/v1/devices", NULL);
-        if ((rc = ctl_call("GET", "/v1/devices", NULL, &doc, NULL)))
+        if ((rc = ctl_fetch("GET", "/v1/devices", NULL, &doc)) || !doc)
             return rc;
     }
     list = nano_cfg_root(doc);
