@@ -310,6 +310,34 @@ class Sandbox(NanoTestCase):
                    what="second quarantine")
         self.assertEqual(self.module(d, "bad")["calls"], 6)
 
+    def test_looping_module_does_not_stop_rules_or_other_modules(self):
+        d = self.start(CFG + """
+services:
+  hot:
+    rule: boiler.temperature > 50
+    clear: boiler.temperature < 30
+    action: 'publish("alerts/hot", boiler.temperature)'
+""")
+        spin = self.wat("spin", """(module (func (export "on_message")
+            (param i32 i32 f64 i32 i32) (loop br 0)))""")
+        self.load_filter(d, self.filter_wasm("wat"))
+        r = d.nanoctl("sandbox", "load", "spin", spin, "--subscribe", "sensors/#",
+                      "--max-faults", "3", "--fault-window", "10s")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        d.wait_for(lambda: self.module(d, "spin")["state"] == "quarantined",
+                   what="quarantine")
+        metrics = d.get("/v1/metrics").json()
+        self.assertEqual(metrics['nano_sandbox_traps_total{module="spin",kind="fuel"}'], 3)
+        # after the quarantine the service still fires on every spike and the
+        # other module still filters
+        fires = d.get("/v1/services/hot").json()["fires"]
+        alerts = self.sub(d, "alerts/hot", 2, timeout=20)
+        self.assertEqual([a["value"] for a in alerts], [90, 90])
+        d.wait_for(lambda: d.get("/v1/services/hot").json()["fires"] >= fires + 2,
+                   what="more fires")
+        self.check_filtering(d)
+        self.assertEqual(self.module(d, "filter")["faults"], 0)
+
     def test_config_section_and_sighup(self):
         wat = self.filter_wasm("wat")
         shutil.copy(wat, os.path.join(self.tmp, "filter.wasm"))
