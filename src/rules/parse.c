@@ -298,29 +298,41 @@ parse_primary(struct rparse *p, int32_t *out)
     }
 }
 
+/* A prefix operator (`-x`, `not x`): op applied to what `self` parses
+ * (itself, so `- - x` and `not not x` nest), or else whatever `next_level`
+ * parses when the current token is not op. */
+typedef int parse_fn(struct rparse *p, int32_t *out);
+
 static int
-parse_unary(struct rparse *p, int32_t *out)
+parse_prefix(struct rparse *p, enum rtok op, parse_fn *self,
+             parse_fn *next_level, int32_t *out)
 {
     int32_t id, a;
     int rc;
 
-    if (p->lx.tok.t != T_MINUS)
-        return parse_primary(p, out);
+    if (p->lx.tok.t != op)
+        return next_level(p, out);
     if ((rc = new_node(p, N_UN, &id)) != NANO_OK)
         return rc;
-    p->nodes[id].op = T_MINUS;
+    p->nodes[id].op = op;
     p->nodes[id].oline = p->lx.tok.line;
     p->nodes[id].ocol = p->lx.tok.col;
     if ((rc = enter(p)) != NANO_OK)
         return rc;
     next(p);
-    if ((rc = parse_unary(p, &a)) != NANO_OK)
+    if ((rc = self(p, &a)) != NANO_OK)
         return rc;
     p->depth--;
     p->nodes[id].a = a;
     p->nodes[id].end = p->nodes[a].end;
     *out = id;
     return NANO_OK;
+}
+
+static int
+parse_unary(struct rparse *p, int32_t *out)
+{
+    return parse_prefix(p, T_MINUS, parse_unary, parse_primary, out);
 }
 
 static int
@@ -427,26 +439,7 @@ parse_cmp(struct rparse *p, int32_t *out)
 static int
 parse_not(struct rparse *p, int32_t *out)
 {
-    int32_t id, a;
-    int rc;
-
-    if (p->lx.tok.t != T_NOT)
-        return parse_cmp(p, out);
-    if ((rc = new_node(p, N_UN, &id)) != NANO_OK)
-        return rc;
-    p->nodes[id].op = T_NOT;
-    p->nodes[id].oline = p->lx.tok.line;
-    p->nodes[id].ocol = p->lx.tok.col;
-    if ((rc = enter(p)) != NANO_OK)
-        return rc;
-    next(p);
-    if ((rc = parse_not(p, &a)) != NANO_OK)
-        return rc;
-    p->depth--;
-    p->nodes[id].a = a;
-    p->nodes[id].end = p->nodes[a].end;
-    *out = id;
-    return NANO_OK;
+    return parse_prefix(p, T_NOT, parse_not, parse_cmp, out);
 }
 
 static int
